@@ -1,0 +1,495 @@
+"""The OR-Tools routing model: one small function per constraint family, one pure `solve`.
+
+Routing nodes are the jobs (one node each, so each can be dropped on its own) followed by one
+node per distinct start/end location, plus a zero-distance node for open-ended routes. Time is
+a dimension whose transit is ``service(from) + travel(from, to)``; its cumul at a job node is
+the service start.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from solver.explain import Candidates, candidate_shifts
+from solver.model import (
+    ArcCost,
+    IntArray,
+    Problem,
+    Reason,
+    Route,
+    Solution,
+    SolveParams,
+    Status,
+    Step,
+    StepType,
+    Summary,
+    Unassigned,
+)
+
+ProgressCallback = Callable[[float, int], None]
+"""Called with (seconds elapsed, objective) each time the search finds a better plan."""
+
+TIME = "time"
+
+
+@dataclass(slots=True)
+class _Model:
+    problem: Problem
+    params: SolveParams
+    manager: pywrapcp.RoutingIndexManager
+    routing: pywrapcp.RoutingModel
+    node_loc: IntArray  # location per node; -1 for the open-end node
+    job_nodes: dict[int, int]  # job position -> node, for jobs in the model
+    candidates: list[Candidates]
+    horizon: int
+    breaks: dict[int, list[tuple[str, pywrapcp.IntervalVar]]]
+
+    @property
+    def time(self) -> pywrapcp.RoutingDimension:
+        return self.routing.GetDimensionOrDie(TIME)
+
+    def job_index(self, job_pos: int) -> int:
+        return int(self.manager.NodeToIndex(self.job_nodes[job_pos]))
+
+
+def solve(problem: Problem, params: SolveParams | None = None, progress: ProgressCallback | None = None) -> Solution:
+    """Plan ``problem``: assign and sequence jobs on shifts, dropping what cannot fit.
+
+    Jobs that no shift can take alone are left out before the search, with their reason;
+    the rest are optional with a penalty, so the search always returns a plan.
+    """
+    params = params or SolveParams()
+    started = time.monotonic()
+    candidates = candidate_shifts(problem, hard_deadlines=params.hard_deadlines)
+    if not problem.shifts:
+        return _empty_solution(problem, candidates, started)
+    model = _build(problem, params, candidates)
+    log: list[tuple[float, int]] = []
+
+    def on_solution() -> None:
+        cost = int(model.routing.CostVar().Value())
+        if not log or cost < log[-1][1]:
+            log.append((time.monotonic() - started, cost))
+            if progress is not None:
+                progress(*log[-1])
+
+    model.routing.AddAtSolutionCallback(on_solution)
+    assignment = model.routing.SolveWithParameters(_search_parameters(params))
+    if assignment is None:
+        return Solution(
+            status=Status.NO_SOLUTION,
+            routes=(),
+            unassigned=tuple(_reason(j, c, problem) for j, c in enumerate(candidates)),
+            summary=_summary(problem, (), len(problem.jobs), 0, started),
+            search_log=tuple(log),
+        )
+    return _extract(model, assignment, started, tuple(log))
+
+
+# --------------------------------------------------------------------------- model building
+
+
+def _build(problem: Problem, params: SolveParams, candidates: list[Candidates]) -> _Model:
+    node_loc, job_nodes, starts, ends = _nodes(problem, candidates)
+    manager = pywrapcp.RoutingIndexManager(len(node_loc), len(problem.shifts), starts, ends)
+    routing = pywrapcp.RoutingModel(manager)
+    horizon = _horizon(problem)
+    model = _Model(problem, params, manager, routing, node_loc, job_nodes, candidates, horizon, {})
+    travel = _node_matrix(problem.matrix.durations, node_loc)
+    _add_arc_costs(model, travel)
+    _add_time(model, travel)
+    _add_allowed_shifts(model)
+    _add_optional_jobs(model)
+    _add_deadlines(model)
+    _add_capacities(model)
+    _add_max_jobs(model)
+    _add_breaks(model)
+    _add_pins(model)
+    _add_stability(model)
+    return model
+
+
+def _nodes(problem: Problem, candidates: list[Candidates]) -> tuple[IntArray, dict[int, int], list[int], list[int]]:
+    locs: list[int] = []
+    job_nodes: dict[int, int] = {}
+    for j, job in enumerate(problem.jobs):
+        if candidates[j].shifts:
+            job_nodes[j] = len(locs)
+            locs.append(job.location)
+    depot_node: dict[int, int] = {}
+
+    def depot(loc: int) -> int:
+        if loc not in depot_node:
+            depot_node[loc] = len(locs)
+            locs.append(loc)
+        return depot_node[loc]
+
+    starts = [depot(s.start) for s in problem.shifts]
+    ends = [depot(s.end) if s.end is not None else -1 for s in problem.shifts]
+    if any(e < 0 for e in ends):
+        open_end = len(locs)
+        locs.append(-1)
+        ends = [open_end if e < 0 else e for e in ends]
+    return np.array(locs, dtype=np.int64), job_nodes, starts, ends
+
+
+def _node_matrix(values: IntArray, node_loc: IntArray) -> IntArray:
+    """Location matrix re-indexed by node; legs into the open-end node are free."""
+    idx = np.where(node_loc < 0, 0, node_loc)
+    m = values[np.ix_(idx, idx)].copy()
+    m[:, node_loc < 0] = 0
+    m[node_loc < 0, :] = 0
+    return m
+
+
+def _horizon(problem: Problem) -> int:
+    ends = [s.time_window.end for s in problem.shifts]
+    ends += [w.end + j.service for j in problem.jobs for w in j.time_windows]
+    return max(ends, default=0) + 1
+
+
+def _add_arc_costs(model: _Model, travel: IntArray) -> None:
+    if model.params.arc_cost is ArcCost.DISTANCE:
+        cost = _node_matrix(model.problem.matrix.distances, model.node_loc)
+    else:
+        cost = travel
+    callback = model.routing.RegisterTransitMatrix(cost.tolist())
+    model.routing.SetArcCostEvaluatorOfAllVehicles(callback)
+
+
+def _service_per_node(model: _Model) -> IntArray:
+    service = np.zeros(len(model.node_loc), dtype=np.int64)
+    for j, node in model.job_nodes.items():
+        service[node] = model.problem.jobs[j].service
+    return service
+
+
+def _add_time(model: _Model, travel: IntArray) -> None:
+    service = _service_per_node(model)
+    transit = travel + service[:, None]
+    callback = model.routing.RegisterTransitMatrix(transit.tolist())
+    model.routing.AddDimension(callback, model.horizon, model.horizon, False, TIME)
+    dim = model.time
+    for v, shift in enumerate(model.problem.shifts):
+        tw = shift.time_window
+        dim.CumulVar(model.routing.Start(v)).SetRange(tw.start, tw.end)
+        dim.CumulVar(model.routing.End(v)).SetRange(tw.start, tw.end)
+        model.routing.AddVariableMinimizedByFinalizer(dim.CumulVar(model.routing.End(v)))
+    for j, _node in model.job_nodes.items():
+        job = model.problem.jobs[j]
+        var = dim.CumulVar(model.job_index(j))
+        if job.fixed_start is not None:
+            var.SetValue(job.fixed_start)
+        elif job.time_windows:
+            var.SetRange(job.time_windows[0].start, job.time_windows[-1].end)
+            for a, b in zip(job.time_windows, job.time_windows[1:], strict=False):
+                if b.start > a.end + 1:
+                    var.RemoveInterval(a.end + 1, b.start - 1)
+        model.routing.AddVariableMinimizedByFinalizer(var)
+
+
+def _add_allowed_shifts(model: _Model) -> None:
+    n_shifts = len(model.problem.shifts)
+    for j in model.job_nodes:
+        allowed = model.candidates[j].shifts
+        if len(allowed) < n_shifts:
+            model.routing.SetAllowedVehiclesForIndex(list(allowed), model.job_index(j))
+
+
+def unassigned_penalty(problem: Problem, params: SolveParams, job_pos: int, horizon: int) -> int:
+    """What dropping a job costs: a base, more per priority point, more if its SLA deadline falls
+    inside the horizon (dropping it breaks the promise), and prohibitive for pinned jobs."""
+    job = problem.jobs[job_pos]
+    if job.pinned_engineer is not None:
+        return params.pinned_unassigned_cost
+    penalty = params.unassigned_cost + params.unassigned_cost_per_priority * job.priority
+    if job.deadline is not None and job.deadline < horizon:
+        penalty += params.urgent_unassigned_cost * (1 + job.sla_tier)
+    return penalty
+
+
+def _add_optional_jobs(model: _Model) -> None:
+    for j in model.job_nodes:
+        penalty = unassigned_penalty(model.problem, model.params, j, model.horizon)
+        model.routing.AddDisjunction([model.job_index(j)], penalty)
+
+
+def _add_deadlines(model: _Model) -> None:
+    dim = model.time
+    for j in model.job_nodes:
+        job = model.problem.jobs[j]
+        if job.deadline is None:
+            continue
+        index = model.job_index(j)
+        if model.params.hard_deadlines:
+            dim.CumulVar(index).SetMax(max(job.deadline, dim.CumulVar(index).Min()))
+        else:
+            per_second = max(1, round(model.params.late_cost(job.sla_tier) / 60))
+            dim.SetCumulVarSoftUpperBound(index, job.deadline, per_second)
+
+
+def _add_capacities(model: _Model) -> None:
+    problem = model.problem
+    for k in range(problem.capacity_dims):
+        delivery = np.zeros(len(model.node_loc), dtype=np.int64)
+        pickup = np.zeros(len(model.node_loc), dtype=np.int64)
+        for j, node in model.job_nodes.items():
+            job = problem.jobs[j]
+            delivery[node] = job.delivery[k] if job.delivery else 0
+            pickup[node] = job.pickup[k] if job.pickup else 0
+        caps = [s.capacity[k] for s in problem.shifts]
+        if not pickup.any():
+            callback = model.routing.RegisterUnaryTransitVector(delivery.tolist())
+            model.routing.AddDimensionWithVehicleCapacity(callback, 0, caps, True, f"load{k}")
+            continue
+        # Deliveries ride from the start, pickups to the end: the load starts at the sum of the
+        # route's deliveries (a free start cumul) and changes by pickup - delivery at each job.
+        callback = model.routing.RegisterUnaryTransitVector((pickup - delivery).tolist())
+        model.routing.AddDimensionWithVehicleCapacity(callback, 0, caps, False, f"load{k}")
+
+
+def _add_max_jobs(model: _Model) -> None:
+    shifts = model.problem.shifts
+    if all(s.max_jobs is None for s in shifts):
+        return
+    ones = np.zeros(len(model.node_loc), dtype=np.int64)
+    ones[list(model.job_nodes.values())] = 1
+    callback = model.routing.RegisterUnaryTransitVector(ones.tolist())
+    caps = [len(model.job_nodes) if s.max_jobs is None else s.max_jobs for s in shifts]
+    model.routing.AddDimensionWithVehicleCapacity(callback, 0, caps, True, "visits")
+
+
+def _add_breaks(model: _Model) -> None:
+    """Breaks as interval variables inside each shift's route span.
+
+    Two known pitfalls are handled: every vehicle gets its own interval objects (sharing them
+    across vehicles corrupts the model), and a break must lie between the route's start and
+    end, else the solver may "take" it before the engineer leaves home, even on unused shifts.
+    """
+    routing, dim = model.routing, model.time
+    solver = routing.solver()
+    service = _service_per_node(model)
+    visit_transits = [int(service[model.manager.IndexToNode(i)]) for i in range(routing.Size())]
+    visit_transits += [0] * (routing.Size() + routing.vehicles() - len(visit_transits))
+    for v, shift in enumerate(model.problem.shifts):
+        if not shift.breaks:
+            continue
+        intervals = []
+        for b in shift.breaks:
+            first, last = b.time_windows[0], b.time_windows[-1]
+            interval = solver.FixedDurationIntervalVar(
+                first.start, last.end, b.duration, False, f"break {shift.id} {b.id}"
+            )
+            for w1, w2 in zip(b.time_windows, b.time_windows[1:], strict=False):
+                if w2.start > w1.end + 1:
+                    interval.SafeStartExpr(0).Var().RemoveInterval(w1.end + 1, w2.start - 1)
+            solver.Add(interval.StartExpr() >= dim.CumulVar(routing.Start(v)))
+            solver.Add(interval.EndExpr() <= dim.CumulVar(routing.End(v)))
+            routing.AddIntervalToAssignment(interval)
+            intervals.append(interval)
+            model.breaks.setdefault(v, []).append((b.id, interval))
+        dim.SetBreakIntervalsOfVehicle(intervals, v, visit_transits)
+
+
+def _add_pins(model: _Model) -> None:
+    """Pinned ranks keep the dispatcher's order; other jobs may still be slotted between."""
+    routing, dim = model.routing, model.time
+    solver = routing.solver()
+    ranked: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for j in model.job_nodes:
+        job = model.problem.jobs[j]
+        if job.pinned_engineer is not None and job.pinned_rank is not None:
+            ranked[job.pinned_engineer].append((job.pinned_rank, j))
+    for jobs in ranked.values():
+        jobs.sort()
+        for (_, a), (_, b) in zip(jobs, jobs[1:], strict=False):
+            ia, ib = model.job_index(a), model.job_index(b)
+            gap = dim.CumulVar(ib) - dim.CumulVar(ia) - model.problem.jobs[a].service
+            solver.Add(routing.ActiveVar(ia) * routing.ActiveVar(ib) * gap >= 0)
+
+
+def _add_stability(model: _Model) -> None:
+    """A cost per job moved off its previous engineer: a counting dimension per engineer whose
+    span is the number of newcomers on the route."""
+    problem = model.problem
+    if not any(problem.jobs[j].previous_engineer for j in model.job_nodes):
+        return
+    callbacks: dict[str, int] = {}
+    per_vehicle = []
+    for shift in problem.shifts:
+        if shift.engineer_id not in callbacks:
+            moved = np.zeros(len(model.node_loc), dtype=np.int64)
+            for j, node in model.job_nodes.items():
+                prev = problem.jobs[j].previous_engineer
+                moved[node] = int(prev is not None and prev != shift.engineer_id)
+            callbacks[shift.engineer_id] = model.routing.RegisterUnaryTransitVector(moved.tolist())
+        per_vehicle.append(callbacks[shift.engineer_id])
+    model.routing.AddDimensionWithVehicleTransits(per_vehicle, 0, len(model.job_nodes) + 1, True, "moves")
+    model.routing.GetDimensionOrDie("moves").SetSpanCostCoefficientForAllVehicles(model.params.stability_cost)
+
+
+def _search_parameters(params: SolveParams) -> object:
+    search = pywrapcp.DefaultRoutingSearchParameters()
+    search.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, params.first_solution.value)
+    search.local_search_metaheuristic = getattr(
+        routing_enums_pb2.LocalSearchMetaheuristic, params.metaheuristic.value
+    )
+    search.guided_local_search_lambda_coefficient = params.guided_local_search_lambda
+    search.time_limit.FromMilliseconds(int(params.time_limit * 1000))
+    if params.solution_limit is not None:
+        search.solution_limit = params.solution_limit
+    search.log_search = params.log_search
+    return search
+
+
+# --------------------------------------------------------------------------- solution extraction
+
+
+def _reason(job_pos: int, cand: Candidates, problem: Problem) -> Unassigned:
+    job = problem.jobs[job_pos]
+    if cand.reason is not None:
+        return Unassigned(job_id=job.id, reason=cand.reason, detail=cand.detail)
+    if job.pinned_engineer is not None:
+        return Unassigned(job_id=job.id, reason=Reason.PINNED_INFEASIBLE,
+                          detail=f"does not fit engineer {job.pinned_engineer}'s planned day")
+    return Unassigned(
+        job_id=job.id,
+        reason=Reason.CAPACITY,
+        detail=f"fits an empty shift of {len(cand.shifts)} engineer-shift(s) but no planned route has room",
+    )
+
+
+def _extract(model: _Model, assignment: pywrapcp.Assignment, started: float, log: tuple[tuple[float, int], ...]) -> Solution:
+    problem, routing, manager, dim = model.problem, model.routing, model.manager, model.time
+    durations = problem.matrix.durations
+    distances = problem.matrix.distances
+    routes: list[Route] = []
+    served: set[int] = set()
+    node_job = {node: j for j, node in model.job_nodes.items()}
+    for v, shift in enumerate(problem.shifts):
+        if not routing.IsVehicleUsed(assignment, v):
+            continue
+        visits: list[int] = []  # job positions in order
+        index = assignment.Value(routing.NextVar(routing.Start(v)))
+        while not routing.IsEnd(index):
+            visits.append(node_job[manager.IndexToNode(index)])
+            index = assignment.Value(routing.NextVar(index))
+        served.update(visits)
+        solver_starts = [assignment.Min(dim.CumulVar(model.job_index(j))) for j in visits]
+        breaks = sorted(
+            (assignment.StartMin(iv), bid, int(iv.DurationMin())) for bid, iv in model.breaks.get(v, [])
+        )
+        steps = _schedule(
+            problem,
+            v,
+            visits,
+            solver_starts,
+            breaks,
+            assignment.Min(dim.CumulVar(routing.Start(v))),
+        )
+        locs = [shift.start, *(problem.jobs[j].location for j in visits)]
+        if shift.end is not None:
+            locs.append(shift.end)
+        travel = int(sum(durations[a, b] for a, b in zip(locs, locs[1:], strict=False)))
+        dist = int(sum(distances[a, b] for a, b in zip(locs, locs[1:], strict=False)))
+        routes.append(
+            Route(
+                shift_id=shift.id,
+                engineer_id=shift.engineer_id,
+                steps=steps,
+                travel_time=travel,
+                distance=dist,
+                service=sum(problem.jobs[j].service for j in visits),
+                waiting_time=sum(s.waiting_time for s in steps),
+                lateness=sum(s.lateness for s in steps),
+            )
+        )
+    unassigned = tuple(
+        _reason(j, c, problem) for j, c in enumerate(model.candidates) if j not in served
+    )
+    summary = _summary(problem, tuple(routes), len(unassigned), int(assignment.ObjectiveValue()), started)
+    return Solution(status=Status.SOLVED, routes=tuple(routes), unassigned=unassigned, summary=summary, search_log=log)
+
+
+def _schedule(
+    problem: Problem,
+    v: int,
+    visits: list[int],
+    solver_starts: list[int],
+    breaks: list[tuple[int, str, int]],
+    route_start: int,
+) -> tuple[Step, ...]:
+    """Steps with times: the solver's service starts, made consistent by a forward pass, and
+    breaks placed between the visits the solver put them between."""
+    shift = problem.shifts[v]
+    dur = problem.matrix.durations
+    first_break = breaks[0][0] if breaks else None
+    if visits and (first_break is None or first_break >= solver_starts[0]):
+        # Leave as late as the first visit allows, not at shift start.
+        lead = int(dur[shift.start, problem.jobs[visits[0]].location])
+        route_start = max(route_start, min(solver_starts[0] - lead, shift.time_window.end))
+    steps = [Step(type=StepType.START, location=shift.start, arrival=route_start)]
+    t, loc = route_start, shift.start
+    pending = list(breaks)
+
+    def take_breaks_before(limit: int | None, next_loc: int | None) -> None:
+        nonlocal t
+        remaining = int(dur[loc, next_loc]) if next_loc is not None else 0
+        while pending and (limit is None or pending[0][0] < limit):
+            b_start, b_id, b_dur = pending.pop(0)
+            driven = min(remaining, max(0, b_start - t))
+            remaining -= driven
+            begin = max(t + driven, b_start)
+            steps.append(Step(type=StepType.BREAK, id=b_id, arrival=begin, service=b_dur))
+            t = begin + b_dur
+        t += remaining
+
+    for j, start in zip(visits, solver_starts, strict=True):
+        job = problem.jobs[j]
+        take_breaks_before(start, job.location)
+        arrival = t
+        begin = max(arrival, start)
+        late = max(0, begin - job.deadline) if job.deadline is not None else 0
+        steps.append(
+            Step(type=StepType.JOB, id=job.id, location=job.location, arrival=arrival,
+                 waiting_time=begin - arrival, service=job.service, lateness=late)
+        )
+        t, loc = begin + job.service, job.location
+    take_breaks_before(None, shift.end)
+    steps.append(Step(type=StepType.END, location=shift.end, arrival=t))
+    return tuple(steps)
+
+
+def _summary(problem: Problem, routes: tuple[Route, ...], n_unassigned: int, cost: int, started: float) -> Summary:
+    jobs = {j.id: j for j in problem.jobs}
+    served = [jid for r in routes for jid in r.job_ids()]
+    return Summary(
+        cost=cost,
+        routes=len(routes),
+        assigned=len(served),
+        unassigned=n_unassigned,
+        served_priority=sum(jobs[j].priority for j in served),
+        travel_time=sum(r.travel_time for r in routes),
+        distance=sum(r.distance for r in routes),
+        service=sum(r.service for r in routes),
+        waiting_time=sum(r.waiting_time for r in routes),
+        lateness=sum(r.lateness for r in routes),
+        late_jobs=sum(1 for r in routes for s in r.steps if s.lateness > 0),
+        wall_time=time.monotonic() - started,
+    )
+
+
+def _empty_solution(problem: Problem, candidates: list[Candidates], started: float) -> Solution:
+    unassigned = tuple(_reason(j, c, problem) for j, c in enumerate(candidates))
+    return Solution(
+        status=Status.SOLVED,
+        routes=(),
+        unassigned=unassigned,
+        summary=_summary(problem, (), len(unassigned), 0, started),
+    )
