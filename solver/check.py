@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import pairwise
 
 from solver.model import Break, Job, Problem, Route, Shift, Solution, StepType
 
@@ -81,8 +82,11 @@ def check(problem: Problem, solution: Solution, *, hard_deadlines: bool = False)
         used_shifts[route.shift_id] += 1
         shift = shifts.get(route.shift_id)
         if shift is None:
-            report.violations.append(Violation(Rule.UNKNOWN_SHIFT, f"route for unknown shift {route.shift_id}",
-                                               shift_id=route.shift_id))
+            report.violations.append(
+                Violation(
+                    Rule.UNKNOWN_SHIFT, f"route for unknown shift {route.shift_id}", shift_id=route.shift_id
+                )
+            )
             continue
         for k, jid in enumerate(route.job_ids()):
             seen[jid] += 1
@@ -90,14 +94,20 @@ def check(problem: Problem, solution: Solution, *, hard_deadlines: bool = False)
         _check_route(problem, shift, route, jobs, report, hard_deadlines)
     for sid, n in used_shifts.items():
         if n > 1:
-            report.violations.append(Violation(Rule.DUPLICATE_SHIFT, f"shift {sid} has {n} routes", shift_id=sid))
+            report.violations.append(
+                Violation(Rule.DUPLICATE_SHIFT, f"shift {sid} has {n} routes", shift_id=sid)
+            )
     for u in solution.unassigned:
         seen[u.job_id] += 1
     for jid, n in seen.items():
         if jid not in jobs:
-            report.violations.append(Violation(Rule.UNKNOWN_JOB, f"job {jid} is not in the problem", job_id=jid))
+            report.violations.append(
+                Violation(Rule.UNKNOWN_JOB, f"job {jid} is not in the problem", job_id=jid)
+            )
         elif n > 1:
-            report.violations.append(Violation(Rule.DUPLICATE_JOB, f"job {jid} appears {n} times", job_id=jid))
+            report.violations.append(
+                Violation(Rule.DUPLICATE_JOB, f"job {jid} appears {n} times", job_id=jid)
+            )
     for jid in jobs:
         if jid not in seen:
             report.violations.append(
@@ -108,17 +118,26 @@ def check(problem: Problem, solution: Solution, *, hard_deadlines: bool = False)
 
 
 def _check_route(
-    problem: Problem, shift: Shift, route: Route, jobs: dict[str, Job], report: CheckReport, hard_deadlines: bool
+    problem: Problem,
+    shift: Shift,
+    route: Route,
+    jobs: dict[str, Job],
+    report: CheckReport,
+    hard_deadlines: bool,
 ) -> None:
     steps = route.steps
     sid = shift.id
     if not steps or steps[0].type is not StepType.START or steps[-1].type is not StepType.END:
-        report.violations.append(Violation(Rule.MALFORMED_ROUTE, f"route {sid} must begin with start and end with end",
-                                           shift_id=sid))
+        report.violations.append(
+            Violation(
+                Rule.MALFORMED_ROUTE, f"route {sid} must begin with start and end with end", shift_id=sid
+            )
+        )
         return
     if any(s.type in (StepType.START, StepType.END) for s in steps[1:-1]):
-        report.violations.append(Violation(Rule.MALFORMED_ROUTE, f"route {sid} has start/end steps inside it",
-                                           shift_id=sid))
+        report.violations.append(
+            Violation(Rule.MALFORMED_ROUTE, f"route {sid} has start/end steps inside it", shift_id=sid)
+        )
         return
     dur, dist = problem.matrix.durations, problem.matrix.distances
     breaks = {b.id: b for b in shift.breaks}
@@ -138,9 +157,13 @@ def _check_route(
         for b in pending:
             window = next((w for w in b.time_windows if w.end >= t), None)
             if window is None:
-                report.violations.append(Violation(
-                    Rule.BREAK_WINDOW, f"break {b.id} of {sid} cannot start by {b.time_windows[-1].end} "
-                    f"(earliest {t})", shift_id=sid))
+                report.violations.append(
+                    Violation(
+                        Rule.BREAK_WINDOW,
+                        f"break {b.id} of {sid} cannot start by {b.time_windows[-1].end} (earliest {t})",
+                        shift_id=sid,
+                    )
+                )
                 start = t
             else:
                 driven = min(remaining, max(0, window.start - t))
@@ -153,8 +176,9 @@ def _check_route(
     for step in steps[1:-1]:
         if step.type is StepType.BREAK:
             if step.id not in breaks:
-                report.violations.append(Violation(Rule.UNKNOWN_BREAK, f"route {sid} has unknown break {step.id}",
-                                                   shift_id=sid))
+                report.violations.append(
+                    Violation(Rule.UNKNOWN_BREAK, f"route {sid} has unknown break {step.id}", shift_id=sid)
+                )
                 continue
             taken[step.id] += 1
             pending.append(breaks[step.id])
@@ -173,52 +197,92 @@ def _check_route(
         t, loc = begin + job.service, job.location
     leg(shift.end)
     if t > shift.time_window.end:
-        report.violations.append(Violation(
-            Rule.SHIFT_END, f"route {sid} ends at {t}, after its shift end {shift.time_window.end}", shift_id=sid))
+        report.violations.append(
+            Violation(
+                Rule.SHIFT_END,
+                f"route {sid} ends at {t}, after its shift end {shift.time_window.end}",
+                shift_id=sid,
+            )
+        )
     for b in shift.breaks:
         if taken[b.id] != 1:
-            report.violations.append(Violation(
-                Rule.BREAK_MISSING, f"route {sid} takes break {b.id} {taken[b.id]} times, not once", shift_id=sid))
+            report.violations.append(
+                Violation(
+                    Rule.BREAK_MISSING,
+                    f"route {sid} takes break {b.id} {taken[b.id]} times, not once",
+                    shift_id=sid,
+                )
+            )
     _check_loads(problem, shift, route_jobs, report)
 
 
 def _check_visit(shift: Shift, job: Job, arrival: int, report: CheckReport, hard_deadlines: bool) -> None:
     sid = shift.id
     if not shift.has_skills(job.skills):
-        report.violations.append(Violation(Rule.SKILL, f"{shift.engineer_id} lacks skills for job {job.id}",
-                                           shift_id=sid, job_id=job.id))
+        report.violations.append(
+            Violation(
+                Rule.SKILL, f"{shift.engineer_id} lacks skills for job {job.id}", shift_id=sid, job_id=job.id
+            )
+        )
     if job.pinned_engineer is not None and job.pinned_engineer != shift.engineer_id:
-        report.violations.append(Violation(
-            Rule.PINNED_ENGINEER, f"job {job.id} is pinned to {job.pinned_engineer}, planned on {shift.engineer_id}",
-            shift_id=sid, job_id=job.id))
+        report.violations.append(
+            Violation(
+                Rule.PINNED_ENGINEER,
+                f"job {job.id} is pinned to {job.pinned_engineer}, planned on {shift.engineer_id}",
+                shift_id=sid,
+                job_id=job.id,
+            )
+        )
     begin = arrival
     if job.time_windows:
         window = job.window_for(arrival)
         if window is None:
-            report.violations.append(Violation(
-                Rule.TIME_WINDOW, f"job {job.id} reached at {arrival}, after its last window ends "
-                f"{job.time_windows[-1].end}", shift_id=sid, job_id=job.id))
+            report.violations.append(
+                Violation(
+                    Rule.TIME_WINDOW,
+                    f"job {job.id} reached at {arrival}, after its last window ends "
+                    f"{job.time_windows[-1].end}",
+                    shift_id=sid,
+                    job_id=job.id,
+                )
+            )
         else:
             begin = max(arrival, window.start)
     if job.fixed_start is not None:
         if arrival > job.fixed_start:
-            report.violations.append(Violation(
-                Rule.FIXED_START, f"job {job.id} must start at {job.fixed_start}, reached at {arrival}",
-                shift_id=sid, job_id=job.id))
+            report.violations.append(
+                Violation(
+                    Rule.FIXED_START,
+                    f"job {job.id} must start at {job.fixed_start}, reached at {arrival}",
+                    shift_id=sid,
+                    job_id=job.id,
+                )
+            )
         begin = max(begin, job.fixed_start)
     if job.deadline is not None and begin > job.deadline:
         late = begin - job.deadline
         report.lateness[job.id] = late
-        report.violations.append(Violation(
-            Rule.SLA_LATE, f"job {job.id} starts {late} s after its SLA deadline", shift_id=sid, job_id=job.id,
-            hard=hard_deadlines))
+        report.violations.append(
+            Violation(
+                Rule.SLA_LATE,
+                f"job {job.id} starts {late} s after its SLA deadline",
+                shift_id=sid,
+                job_id=job.id,
+                hard=hard_deadlines,
+            )
+        )
 
 
 def _check_loads(problem: Problem, shift: Shift, route_jobs: list[Job], report: CheckReport) -> None:
     sid = shift.id
     if shift.max_jobs is not None and len(route_jobs) > shift.max_jobs:
-        report.violations.append(Violation(
-            Rule.MAX_JOBS, f"route {sid} has {len(route_jobs)} jobs, more than {shift.max_jobs}", shift_id=sid))
+        report.violations.append(
+            Violation(
+                Rule.MAX_JOBS,
+                f"route {sid} has {len(route_jobs)} jobs, more than {shift.max_jobs}",
+                shift_id=sid,
+            )
+        )
     for k in range(problem.capacity_dims):
         load = sum(j.delivery[k] for j in route_jobs if j.delivery)
         peak = load
@@ -226,9 +290,13 @@ def _check_loads(problem: Problem, shift: Shift, route_jobs: list[Job], report: 
             load += (j.pickup[k] if j.pickup else 0) - (j.delivery[k] if j.delivery else 0)
             peak = max(peak, load)
         if peak > shift.capacity[k]:
-            report.violations.append(Violation(
-                Rule.CAPACITY, f"route {sid} carries {peak} in dimension {k}, capacity {shift.capacity[k]}",
-                shift_id=sid))
+            report.violations.append(
+                Violation(
+                    Rule.CAPACITY,
+                    f"route {sid} carries {peak} in dimension {k}, capacity {shift.capacity[k]}",
+                    shift_id=sid,
+                )
+            )
 
 
 def _check_pinned_order(
@@ -240,12 +308,20 @@ def _check_pinned_order(
             ranked[job.pinned_engineer].append(job)
     for engineer, jobs in ranked.items():
         jobs.sort(key=lambda j: j.pinned_rank or 0)
-        for a, b in zip(jobs, jobs[1:], strict=False):
+        for a, b in pairwise(jobs):
             sa, sb = report.service_start.get(a.id), report.service_start.get(b.id)
             same_route = position[a.id][0] == position[b.id][0]
-            out_of_order = (position[a.id][1] > position[b.id][1]) if same_route else (
-                sa is not None and sb is not None and sa > sb)
+            out_of_order = (
+                (position[a.id][1] > position[b.id][1])
+                if same_route
+                else (sa is not None and sb is not None and sa > sb)
+            )
             if out_of_order:
-                report.violations.append(Violation(
-                    Rule.PINNED_ORDER, f"{engineer}: job {a.id} (rank {a.pinned_rank}) comes after job {b.id} "
-                    f"(rank {b.pinned_rank})", job_id=b.id))
+                report.violations.append(
+                    Violation(
+                        Rule.PINNED_ORDER,
+                        f"{engineer}: job {a.id} (rank {a.pinned_rank}) comes after job {b.id} "
+                        f"(rank {b.pinned_rank})",
+                        job_id=b.id,
+                    )
+                )

@@ -79,6 +79,13 @@ def candidate_shifts(problem: Problem, *, hard_deadlines: bool = False) -> list[
 def _candidates_for(
     job: Job, a: _ShiftArrays, dur: npt.NDArray[np.int64], hard_deadlines: bool
 ) -> Candidates:
+    found = _filter(job, a, dur, hard_deadlines)
+    if found.reason is not None and job.pinned_engineer is not None:
+        return Candidates((), Reason.PINNED_INFEASIBLE, f"pinned to {job.pinned_engineer}: {found.detail}")
+    return found
+
+
+def _filter(job: Job, a: _ShiftArrays, dur: npt.NDArray[np.int64], hard_deadlines: bool) -> Candidates:
     ok = a.skilled(job.skills)
     if not ok.any():
         need = ", ".join(f"{n}:{lvl}" for n, lvl in job.skills)
@@ -86,11 +93,13 @@ def _candidates_for(
     if job.pinned_engineer is not None:
         pinned = a.engineer == job.pinned_engineer
         if not (ok & pinned).any():
-            return Candidates((), Reason.PINNED_INFEASIBLE, f"engineer {job.pinned_engineer} lacks the skills")
+            return Candidates((), Reason.PINNED_INFEASIBLE, "the engineer lacks the skills")
         ok = ok & pinned
     if job.delivery or job.pickup:
-        need = np.maximum(np.array(job.delivery or (0,) * a.capacity.shape[1]),
-                          np.array(job.pickup or (0,) * a.capacity.shape[1]))
+        need = np.maximum(
+            np.array(job.delivery or (0,) * a.capacity.shape[1]),
+            np.array(job.pickup or (0,) * a.capacity.shape[1]),
+        )
         fits = (a.capacity >= need).all(axis=1) & (a.max_jobs > 0)
     else:
         fits = a.max_jobs > 0
@@ -116,13 +125,13 @@ def _candidates_for(
     back = np.where(a.open_end, 0, dur[job.location, np.where(a.open_end, 0, a.end_loc)])
     reachable = (start >= 0) & (start + job.service + back <= a.tw_end)
     if not (ok & reachable).any():
-        if job.pinned_engineer is not None:
-            return Candidates((), Reason.PINNED_INFEASIBLE, f"engineer {job.pinned_engineer} cannot reach it in time")
         return Candidates((), Reason.UNREACHABLE, "no skilled engineer can get there and back within a shift")
     ok = ok & reachable
     if hard_deadlines and job.deadline is not None:
         on_time = start <= job.deadline
         if not (ok & on_time).any():
-            return Candidates((), Reason.DEADLINE_UNREACHABLE, "no skilled engineer can be there by the deadline")
+            return Candidates(
+                (), Reason.DEADLINE_UNREACHABLE, "no skilled engineer can be there by the deadline"
+            )
         ok = ok & on_time
     return Candidates(tuple(int(i) for i in np.flatnonzero(ok)), None, "")

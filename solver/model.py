@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -18,11 +19,7 @@ import numpy.typing as npt
 IntArray = npt.NDArray[np.int64]
 
 
-def _frozen(**kw: bool):  # type: ignore[no-untyped-def]
-    return dataclass(frozen=True, slots=True, kw_only=True, **kw)
-
-
-@_frozen()
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TimeWindow:
     """A closed interval ``[start, end]`` of seconds; for jobs and breaks it bounds the start of service."""
 
@@ -54,7 +51,7 @@ def _amounts(value: Iterable[int], what: str) -> tuple[int, ...]:
     return out
 
 
-@_frozen()
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Job:
     """One visit to perform.
 
@@ -116,7 +113,7 @@ class Job:
         if self.sla_tier < 0:
             raise ValueError(f"Job {self.id!r} has a negative SLA tier.")
         windows = tuple(sorted(self.time_windows, key=lambda w: (w.start, w.end)))
-        for a, b in zip(windows, windows[1:], strict=False):
+        for a, b in pairwise(windows):
             if b.start <= a.end:
                 raise ValueError(f"Job {self.id!r} has overlapping time windows.")
         object.__setattr__(self, "time_windows", windows)
@@ -136,7 +133,7 @@ class Job:
         return None
 
 
-@_frozen()
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Break:
     """A break of ``duration`` seconds whose start must fall inside one of ``time_windows``."""
 
@@ -154,7 +151,7 @@ class Break:
         )
 
 
-@_frozen()
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Shift:
     """One engineer working one period: the solver's vehicle.
 
@@ -217,7 +214,7 @@ class TravelMatrix:
         return int(self.durations.shape[0])
 
 
-@_frozen()
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Location:
     """A place; coordinates are WGS84 decimal degrees, optional when a matrix is given."""
 
@@ -234,7 +231,7 @@ class Location:
             raise ValueError(f"Longitude {self.lon} is outside -180..180.")
 
 
-@_frozen(eq=False)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Problem:
     """Everything the solver needs: locations with their travel matrix, jobs and shifts."""
 
@@ -321,18 +318,21 @@ class ArcCost(StrEnum):
     DISTANCE = "distance"
 
 
-@_frozen()
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SolveParams:
     """Search and objective tunables.
 
-    Costs are in the unit of travel time (seconds), so that a penalty reads as "worth this
-    much driving". ``late_cost_per_minute[t]`` is the cost of each minute an SLA tier ``t`` job
-    starts after its deadline; tiers beyond the tuple use its last entry.
+    ``stall_time`` stops the search once that many seconds pass without a better plan (it
+    costs about 5 % of search speed, so it is off by default). Costs are in the unit of travel
+    time (seconds), so that a penalty reads as "worth this much driving".
+    ``late_cost_per_minute[t]`` is the cost of each minute an SLA tier ``t`` job starts after
+    its deadline; tiers beyond the tuple use its last entry.
     """
 
     time_limit: float = 10.0
     arc_cost: ArcCost = ArcCost.DURATION
     solution_limit: int | None = None
+    stall_time: float | None = None
     first_solution: FirstSolution = FirstSolution.PARALLEL_CHEAPEST_INSERTION
     metaheuristic: Metaheuristic = Metaheuristic.GUIDED_LOCAL_SEARCH
     guided_local_search_lambda: float = 0.1
@@ -348,6 +348,8 @@ class SolveParams:
     def __post_init__(self) -> None:
         if self.time_limit <= 0:
             raise ValueError("Time limit must be positive.")
+        if self.stall_time is not None and self.stall_time <= 0:
+            raise ValueError("Stall time must be positive.")
         if self.solution_limit is not None and self.solution_limit < 1:
             raise ValueError("Solution limit must be at least 1.")
         if not self.late_cost_per_minute or any(c < 0 for c in self.late_cost_per_minute):
@@ -364,7 +366,7 @@ class StepType(StrEnum):
     END = "end"
 
 
-@_frozen()
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Step:
     """One step of a route, after VROOM: arrival at the place, waiting, then service."""
 
@@ -377,7 +379,7 @@ class Step:
     lateness: int = 0
 
 
-@_frozen()
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Route:
     shift_id: str
     engineer_id: str
@@ -404,7 +406,7 @@ class Reason(StrEnum):
     CAPACITY = "capacity"
 
 
-@_frozen()
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Unassigned:
     job_id: str
     reason: Reason
@@ -416,7 +418,7 @@ class Status(StrEnum):
     NO_SOLUTION = "no_solution"
 
 
-@_frozen()
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Summary:
     cost: int
     routes: int
@@ -432,7 +434,7 @@ class Summary:
     wall_time: float
 
 
-@_frozen()
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Solution:
     """The solver's answer: routes of steps, unassigned jobs with reasons, and totals."""
 

@@ -12,6 +12,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -58,7 +59,9 @@ class _Model:
         return int(self.manager.NodeToIndex(self.job_nodes[job_pos]))
 
 
-def solve(problem: Problem, params: SolveParams | None = None, progress: ProgressCallback | None = None) -> Solution:
+def solve(
+    problem: Problem, params: SolveParams | None = None, progress: ProgressCallback | None = None
+) -> Solution:
     """Plan ``problem``: assign and sequence jobs on shifts, dropping what cannot fit.
 
     Jobs that no shift can take alone are left out before the search, with their reason;
@@ -80,6 +83,14 @@ def solve(problem: Problem, params: SolveParams | None = None, progress: Progres
                 progress(*log[-1])
 
     model.routing.AddAtSolutionCallback(on_solution)
+    if params.stall_time is not None:
+        stall = params.stall_time
+
+        def stalled() -> bool:
+            last = log[-1][0] if log else 0.0
+            return time.monotonic() - started - last > stall
+
+        model.routing.AddSearchMonitor(model.routing.solver().CustomLimit(stalled))
     assignment = model.routing.SolveWithParameters(_search_parameters(params))
     if assignment is None:
         return Solution(
@@ -115,7 +126,9 @@ def _build(problem: Problem, params: SolveParams, candidates: list[Candidates]) 
     return model
 
 
-def _nodes(problem: Problem, candidates: list[Candidates]) -> tuple[IntArray, dict[int, int], list[int], list[int]]:
+def _nodes(
+    problem: Problem, candidates: list[Candidates]
+) -> tuple[IntArray, dict[int, int], list[int], list[int]]:
     locs: list[int] = []
     job_nodes: dict[int, int] = {}
     for j, job in enumerate(problem.jobs):
@@ -142,7 +155,7 @@ def _nodes(problem: Problem, candidates: list[Candidates]) -> tuple[IntArray, di
 def _node_matrix(values: IntArray, node_loc: IntArray) -> IntArray:
     """Location matrix re-indexed by node; legs into the open-end node are free."""
     idx = np.where(node_loc < 0, 0, node_loc)
-    m = values[np.ix_(idx, idx)].copy()
+    m: IntArray = values[np.ix_(idx, idx)].copy()
     m[:, node_loc < 0] = 0
     m[node_loc < 0, :] = 0
     return m
@@ -188,18 +201,21 @@ def _add_time(model: _Model, travel: IntArray) -> None:
             var.SetValue(job.fixed_start)
         elif job.time_windows:
             var.SetRange(job.time_windows[0].start, job.time_windows[-1].end)
-            for a, b in zip(job.time_windows, job.time_windows[1:], strict=False):
+            for a, b in pairwise(job.time_windows):
                 if b.start > a.end + 1:
                     var.RemoveInterval(a.end + 1, b.start - 1)
         model.routing.AddVariableMinimizedByFinalizer(var)
 
 
 def _add_allowed_shifts(model: _Model) -> None:
+    """Skills, pins and reachability as a vehicle domain. (OR-Tools 9.15's Python binding of
+    SetAllowedVehiclesForIndex accepts no sequence type, so the domain is restricted directly;
+    -1 keeps the job droppable.)"""
     n_shifts = len(model.problem.shifts)
     for j in model.job_nodes:
         allowed = model.candidates[j].shifts
         if len(allowed) < n_shifts:
-            model.routing.SetAllowedVehiclesForIndex(list(allowed), model.job_index(j))
+            model.routing.VehicleVar(model.job_index(j)).SetValues([-1, *allowed])
 
 
 def unassigned_penalty(problem: Problem, params: SolveParams, job_pos: int, horizon: int) -> int:
@@ -249,9 +265,16 @@ def _add_capacities(model: _Model) -> None:
             model.routing.AddDimensionWithVehicleCapacity(callback, 0, caps, True, f"load{k}")
             continue
         # Deliveries ride from the start, pickups to the end: the load starts at the sum of the
-        # route's deliveries (a free start cumul) and changes by pickup - delivery at each job.
-        callback = model.routing.RegisterUnaryTransitVector((pickup - delivery).tolist())
-        model.routing.AddDimensionWithVehicleCapacity(callback, 0, caps, False, f"load{k}")
+        # route's deliveries and changes by pickup - delivery at each job. A second dimension
+        # counts the route's deliveries, and its end value fixes the first one's start.
+        routing = model.routing
+        callback = routing.RegisterUnaryTransitVector((pickup - delivery).tolist())
+        routing.AddDimensionWithVehicleCapacity(callback, 0, caps, False, f"load{k}")
+        total = routing.RegisterUnaryTransitVector(delivery.tolist())
+        routing.AddDimensionWithVehicleCapacity(total, 0, caps, True, f"delivered{k}")
+        load, delivered = routing.GetDimensionOrDie(f"load{k}"), routing.GetDimensionOrDie(f"delivered{k}")
+        for v in range(routing.vehicles()):
+            routing.solver().Add(load.CumulVar(routing.Start(v)) == delivered.CumulVar(routing.End(v)))
 
 
 def _add_max_jobs(model: _Model) -> None:
@@ -286,7 +309,7 @@ def _add_breaks(model: _Model) -> None:
             interval = solver.FixedDurationIntervalVar(
                 first.start, last.end, b.duration, False, f"break {shift.id} {b.id}"
             )
-            for w1, w2 in zip(b.time_windows, b.time_windows[1:], strict=False):
+            for w1, w2 in pairwise(b.time_windows):
                 if w2.start > w1.end + 1:
                     interval.SafeStartExpr(0).Var().RemoveInterval(w1.end + 1, w2.start - 1)
             solver.Add(interval.StartExpr() >= dim.CumulVar(routing.Start(v)))
@@ -308,7 +331,7 @@ def _add_pins(model: _Model) -> None:
             ranked[job.pinned_engineer].append((job.pinned_rank, j))
     for jobs in ranked.values():
         jobs.sort()
-        for (_, a), (_, b) in zip(jobs, jobs[1:], strict=False):
+        for (_, a), (_, b) in pairwise(jobs):
             ia, ib = model.job_index(a), model.job_index(b)
             gap = dim.CumulVar(ib) - dim.CumulVar(ia) - model.problem.jobs[a].service
             solver.Add(routing.ActiveVar(ia) * routing.ActiveVar(ib) * gap >= 0)
@@ -336,7 +359,9 @@ def _add_stability(model: _Model) -> None:
 
 def _search_parameters(params: SolveParams) -> object:
     search = pywrapcp.DefaultRoutingSearchParameters()
-    search.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, params.first_solution.value)
+    search.first_solution_strategy = getattr(
+        routing_enums_pb2.FirstSolutionStrategy, params.first_solution.value
+    )
     search.local_search_metaheuristic = getattr(
         routing_enums_pb2.LocalSearchMetaheuristic, params.metaheuristic.value
     )
@@ -356,8 +381,11 @@ def _reason(job_pos: int, cand: Candidates, problem: Problem) -> Unassigned:
     if cand.reason is not None:
         return Unassigned(job_id=job.id, reason=cand.reason, detail=cand.detail)
     if job.pinned_engineer is not None:
-        return Unassigned(job_id=job.id, reason=Reason.PINNED_INFEASIBLE,
-                          detail=f"does not fit engineer {job.pinned_engineer}'s planned day")
+        return Unassigned(
+            job_id=job.id,
+            reason=Reason.PINNED_INFEASIBLE,
+            detail=f"does not fit engineer {job.pinned_engineer}'s planned day",
+        )
     return Unassigned(
         job_id=job.id,
         reason=Reason.CAPACITY,
@@ -365,7 +393,9 @@ def _reason(job_pos: int, cand: Candidates, problem: Problem) -> Unassigned:
     )
 
 
-def _extract(model: _Model, assignment: pywrapcp.Assignment, started: float, log: tuple[tuple[float, int], ...]) -> Solution:
+def _extract(
+    model: _Model, assignment: pywrapcp.Assignment, started: float, log: tuple[tuple[float, int], ...]
+) -> Solution:
     problem, routing, manager, dim = model.problem, model.routing, model.manager, model.time
     durations = problem.matrix.durations
     distances = problem.matrix.distances
@@ -396,8 +426,8 @@ def _extract(model: _Model, assignment: pywrapcp.Assignment, started: float, log
         locs = [shift.start, *(problem.jobs[j].location for j in visits)]
         if shift.end is not None:
             locs.append(shift.end)
-        travel = int(sum(durations[a, b] for a, b in zip(locs, locs[1:], strict=False)))
-        dist = int(sum(distances[a, b] for a, b in zip(locs, locs[1:], strict=False)))
+        travel = int(sum(durations[a, b] for a, b in pairwise(locs)))
+        dist = int(sum(distances[a, b] for a, b in pairwise(locs)))
         routes.append(
             Route(
                 shift_id=shift.id,
@@ -410,11 +440,11 @@ def _extract(model: _Model, assignment: pywrapcp.Assignment, started: float, log
                 lateness=sum(s.lateness for s in steps),
             )
         )
-    unassigned = tuple(
-        _reason(j, c, problem) for j, c in enumerate(model.candidates) if j not in served
-    )
+    unassigned = tuple(_reason(j, c, problem) for j, c in enumerate(model.candidates) if j not in served)
     summary = _summary(problem, tuple(routes), len(unassigned), int(assignment.ObjectiveValue()), started)
-    return Solution(status=Status.SOLVED, routes=tuple(routes), unassigned=unassigned, summary=summary, search_log=log)
+    return Solution(
+        status=Status.SOLVED, routes=tuple(routes), unassigned=unassigned, summary=summary, search_log=log
+    )
 
 
 def _schedule(
@@ -457,8 +487,15 @@ def _schedule(
         begin = max(arrival, start)
         late = max(0, begin - job.deadline) if job.deadline is not None else 0
         steps.append(
-            Step(type=StepType.JOB, id=job.id, location=job.location, arrival=arrival,
-                 waiting_time=begin - arrival, service=job.service, lateness=late)
+            Step(
+                type=StepType.JOB,
+                id=job.id,
+                location=job.location,
+                arrival=arrival,
+                waiting_time=begin - arrival,
+                service=job.service,
+                lateness=late,
+            )
         )
         t, loc = begin + job.service, job.location
     take_breaks_before(None, shift.end)
@@ -466,7 +503,9 @@ def _schedule(
     return tuple(steps)
 
 
-def _summary(problem: Problem, routes: tuple[Route, ...], n_unassigned: int, cost: int, started: float) -> Summary:
+def _summary(
+    problem: Problem, routes: tuple[Route, ...], n_unassigned: int, cost: int, started: float
+) -> Summary:
     jobs = {j.id: j for j in problem.jobs}
     served = [jid for r in routes for jid in r.job_ids()]
     return Summary(

@@ -18,7 +18,7 @@ from geopy.distance import great_circle
 
 from solver.model import IntArray, Location, TravelMatrix
 
-EARTH_RADIUS_M = 6_371_008.8  # mean radius, the one geopy's great_circle uses
+EARTH_RADIUS_M = 6_371_009.0  # geopy.distance.EARTH_RADIUS, so both agree
 
 
 def great_circle_m(a: Location, b: Location) -> float:
@@ -35,7 +35,8 @@ def haversine_matrix(lat: Sequence[float], lon: Sequence[float]) -> np.ndarray:
     dphi = phi[:, None] - phi[None, :]
     dlam = lam[:, None] - lam[None, :]
     h = np.sin(dphi / 2) ** 2 + np.cos(phi)[:, None] * np.cos(phi)[None, :] * np.sin(dlam / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    out: np.ndarray = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,7 +46,12 @@ class SpeedProfile:
     The last band applies beyond its bound too. Defaults suit a dense metropolitan region.
     """
 
-    bands: tuple[tuple[float, float], ...] = ((3_000.0, 20.0), (15_000.0, 32.0), (50_000.0, 50.0), (math.inf, 70.0))
+    bands: tuple[tuple[float, float], ...] = (
+        (3_000.0, 20.0),
+        (15_000.0, 32.0),
+        (50_000.0, 50.0),
+        (math.inf, 70.0),
+    )
     circuity: float = 1.35
 
     def __post_init__(self) -> None:

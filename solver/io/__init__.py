@@ -1,0 +1,1 @@
+"""Readers for plain-text instance formats (pure: no database, no web)."""
