@@ -333,9 +333,12 @@ class SolveParams:
     arc_cost: ArcCost = ArcCost.DURATION
     solution_limit: int | None = None
     stall_time: float | None = None
-    first_solution: FirstSolution = FirstSolution.PARALLEL_CHEAPEST_INSERTION
+    first_solution: FirstSolution = FirstSolution.PATH_CHEAPEST_ARC
     metaheuristic: Metaheuristic = Metaheuristic.GUIDED_LOCAL_SEARCH
     guided_local_search_lambda: float = 0.1
+    neighbors_ratio: float = 1.0
+    insertion_neighbors_ratio: float = 1.0
+    min_neighbors: int = 1
     hard_deadlines: bool = False
     late_cost_per_minute: tuple[int, ...] = (60, 600, 3_000, 12_000)
     unassigned_cost: int = 1_000_000
