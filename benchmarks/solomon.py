@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.peers import PeerPlan, served_jobs, solve_pyvrp, solve_vroom, to_solution
-from solver import ArcCost, Problem, Solution, SolveParams, check, solve
-from solver.io.solomon import SolomonInstance, read_solomon
+from solver import Problem, Solution, check, solve
+from solver.io.solomon import SolomonInstance, read_solomon, solomon_params
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BENCH = ROOT.parent / "shared" / "bench"
@@ -79,7 +79,7 @@ def references(bench: Path) -> dict[str, Reference]:
 
 def run_ours(problem: Problem, limit: float) -> tuple[Solution, float]:
     started = time.monotonic()
-    solution = solve(problem, SolveParams(time_limit=limit, arc_cost=ArcCost.DISTANCE))
+    solution = solve(problem, solomon_params(limit))
     return solution, time.monotonic() - started
 
 

@@ -326,19 +326,23 @@ class SolveParams:
     costs about 5 % of search speed, so it is off by default). Costs are in the unit of travel
     time (seconds), so that a penalty reads as "worth this much driving".
     ``late_cost_per_minute[t]`` is the cost of each minute an SLA tier ``t`` job starts after
-    its deadline; tiers beyond the tuple use its last entry.
+    its deadline; tiers beyond the tuple use its last entry. Days with more than 1.5 ×
+    ``region_jobs`` plannable jobs are first planned region by region (`solver.decompose`) in
+    ``region_time_share`` of the time limit; ``region_jobs=0`` turns that off.
     """
 
     time_limit: float = 10.0
     arc_cost: ArcCost = ArcCost.DURATION
     solution_limit: int | None = None
     stall_time: float | None = None
-    first_solution: FirstSolution = FirstSolution.PATH_CHEAPEST_ARC
+    first_solution: FirstSolution = FirstSolution.PARALLEL_CHEAPEST_INSERTION
     metaheuristic: Metaheuristic = Metaheuristic.GUIDED_LOCAL_SEARCH
     guided_local_search_lambda: float = 0.1
     neighbors_ratio: float = 1.0
     insertion_neighbors_ratio: float = 1.0
     min_neighbors: int = 1
+    region_jobs: int = 70
+    region_time_share: float = 0.6
     hard_deadlines: bool = False
     late_cost_per_minute: tuple[int, ...] = (60, 600, 3_000, 12_000)
     unassigned_cost: int = 1_000_000
@@ -351,6 +355,8 @@ class SolveParams:
     def __post_init__(self) -> None:
         if self.time_limit <= 0:
             raise ValueError("Time limit must be positive.")
+        if self.region_jobs < 0 or not 0 < self.region_time_share < 1:
+            raise ValueError("Region size must be non-negative and its time share inside (0, 1).")
         if self.stall_time is not None and self.stall_time <= 0:
             raise ValueError("Stall time must be positive.")
         if self.solution_limit is not None and self.solution_limit < 1:

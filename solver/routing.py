@@ -11,12 +11,13 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from solver.decompose import Region, partition
 from solver.explain import Candidates, candidate_shifts
 from solver.model import (
     ArcCost,
@@ -72,6 +73,9 @@ def solve(
     candidates = candidate_shifts(problem, hard_deadlines=params.hard_deadlines)
     if not problem.shifts:
         return _empty_solution(problem, candidates, started)
+    plannable = sum(1 for c in candidates if c.shifts)
+    if params.region_jobs and plannable > params.region_jobs * 3 // 2:
+        return _solve_by_regions(problem, params, candidates, started, progress)
     model = _build(problem, params, candidates)
     log: list[tuple[float, int]] = []
 
@@ -91,7 +95,7 @@ def solve(
             return time.monotonic() - started - last > stall
 
         model.routing.AddSearchMonitor(model.routing.solver().CustomLimit(stalled))
-    assignment = model.routing.SolveWithParameters(_search_parameters(params))
+    assignment = model.routing.SolveWithParameters(_search_parameters(params, params.time_limit))
     if assignment is None:
         return Solution(
             status=Status.NO_SOLUTION,
@@ -101,6 +105,113 @@ def solve(
             search_log=tuple(log),
         )
     return _extract(model, assignment, started, tuple(log))
+
+
+def _solve_by_regions(
+    problem: Problem,
+    params: SolveParams,
+    candidates: list[Candidates],
+    started: float,
+    progress: ProgressCallback | None,
+) -> Solution:
+    """Plan each region on its own (see solver.decompose), then offer the jobs a full region had
+    to drop to the other regions that could take them, and merge.
+
+    A search over the whole merged day would be better still, but at 2,000 jobs OR-Tools spends
+    over 20 s just restoring such a plan (break propagation) before it can improve it.
+    """
+    regions = partition(problem, candidates, params.region_jobs)
+    horizon = _horizon(problem)
+    first_round_end = started + params.time_limit * params.region_time_share
+    end = started + params.time_limit - 0.2  # leave time to merge and extract
+    penalty = {j: unassigned_penalty(problem, params, j, horizon) for r in regions for j in r.jobs}
+    results: dict[int, Solution] = {}
+    log: list[tuple[float, int]] = []
+
+    def report() -> None:
+        planned = {j for g in results for j in regions[g].jobs}
+        cost = sum(s.summary.cost for s in results.values()) + sum(
+            p for j, p in penalty.items() if j not in planned
+        )
+        if not log or cost < log[-1][1]:
+            log.append((time.monotonic() - started, cost))
+            if progress is not None:
+                progress(*log[-1])
+
+    for g, region in enumerate(regions):
+        # Each region's share of what is left, so model-building overheads don't add up.
+        left = sum(len(r.jobs) for r in regions[g:]) or 1
+        results[g] = _solve_region(
+            problem, params, region, (first_round_end - time.monotonic()) * len(region.jobs) / left
+        )
+        report()
+    # Second round: dropped jobs go to the other region (among those with a candidate shift)
+    # with the most free shift time, which is re-planned with its extra jobs.
+    job_pos = problem.job_index()
+    region_of_shift = {s: g for g, r in enumerate(regions) for s in r.shifts}
+    dropped = [
+        job_pos[u.job_id] for res in results.values() for u in res.unassigned if u.reason is Reason.CAPACITY
+    ]
+    extra: dict[int, list[int]] = defaultdict(list)
+    for j in dropped:
+        own = next(g for g, r in enumerate(regions) if j in r.jobs)
+        others = {region_of_shift[s] for s in candidates[j].shifts} - {own}
+        if others:
+            extra[max(others, key=lambda g: _free_time(results[g]))].append(j)
+    pending = sum(len(v) for v in extra.values())
+    for g, jobs in extra.items():
+        if end - time.monotonic() < 0.3:
+            break
+        share = (end - time.monotonic()) * len(jobs) / pending
+        pending -= len(jobs)
+        grown = Region(regions[g].shifts, regions[g].jobs + tuple(jobs))
+        again = _solve_region(problem, params, grown, share)
+        if again.summary.cost < results[g].summary.cost + sum(penalty[j] for j in jobs):
+            placed = {job_pos[j] for r in again.routes for j in r.job_ids()}
+            for j in placed & set(jobs):
+                own = next(h for h, r in enumerate(regions) if j in r.jobs)
+                regions[own] = Region(regions[own].shifts, tuple(x for x in regions[own].jobs if x != j))
+                results[own] = replace(
+                    results[own],
+                    unassigned=tuple(u for u in results[own].unassigned if job_pos[u.job_id] != j),
+                )
+            regions[g] = Region(
+                grown.shifts, tuple(x for x in grown.jobs if x in placed or x in regions[g].jobs)
+            )
+            results[g] = replace(
+                again,
+                unassigned=tuple(u for u in again.unassigned if job_pos[u.job_id] not in set(jobs) - placed),
+            )
+            report()
+    routes = tuple(r for res in results.values() for r in res.routes)
+    routed = {j for r in routes for j in r.job_ids()}
+    unassigned = [u for res in results.values() for u in res.unassigned]
+    listed = routed | {u.job_id for u in unassigned}
+    unassigned += [
+        _reason(j, c, problem) for j, c in enumerate(candidates) if problem.jobs[j].id not in listed
+    ]
+    cost = sum(res.summary.cost for res in results.values())
+    return Solution(
+        status=Status.SOLVED,
+        routes=routes,
+        unassigned=tuple(unassigned),
+        summary=_summary(problem, routes, len(unassigned), cost, started),
+        search_log=tuple(log),
+    )
+
+
+def _solve_region(problem: Problem, params: SolveParams, region: Region, time_limit: float) -> Solution:
+    sub = Problem(
+        locations=problem.locations,
+        matrix=problem.matrix,
+        jobs=tuple(problem.jobs[j] for j in region.jobs),
+        shifts=tuple(problem.shifts[s] for s in region.shifts),
+    )
+    return solve(sub, replace(params, time_limit=max(0.2, time_limit), region_jobs=0))
+
+
+def _free_time(solution: Solution) -> int:
+    return -sum(r.service + r.travel_time for r in solution.routes)
 
 
 # --------------------------------------------------------------------------- model building
@@ -374,7 +485,7 @@ def _add_stability(model: _Model) -> None:
     model.routing.GetDimensionOrDie("moves").SetSpanCostCoefficientForAllVehicles(model.params.stability_cost)
 
 
-def _search_parameters(params: SolveParams) -> object:
+def _search_parameters(params: SolveParams, time_limit: float) -> object:
     search = pywrapcp.DefaultRoutingSearchParameters()
     search.first_solution_strategy = getattr(
         routing_enums_pb2.FirstSolutionStrategy, params.first_solution.value
@@ -389,7 +500,7 @@ def _search_parameters(params: SolveParams) -> object:
     gci.neighbors_ratio = params.insertion_neighbors_ratio
     gci.min_neighbors = params.min_neighbors
     search.savings_parameters.neighbors_ratio = params.insertion_neighbors_ratio
-    search.time_limit.FromMilliseconds(int(params.time_limit * 1000))
+    search.time_limit.FromMilliseconds(int(time_limit * 1000))
     if params.solution_limit is not None:
         search.solution_limit = params.solution_limit
     search.log_search = params.log_search

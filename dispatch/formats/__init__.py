@@ -18,8 +18,8 @@ from dispatch.formats.errors import FormatError
 from dispatch.formats.native import load_native
 from dispatch.formats.native import to_problem as native_to_problem
 from dispatch.formats.vroom import IdMap, problem_from_vroom, solution_to_vroom
-from solver.io.solomon import DEFAULT_SCALE, SolomonInstance, parse_solomon
-from solver.model import ArcCost, Problem, Solution, SolveParams
+from solver.io.solomon import DEFAULT_SCALE, SolomonInstance, parse_solomon, solomon_params
+from solver.model import Problem, Solution, SolveParams
 
 __all__ = ["Format", "FormatError", "IdMap", "LoadedProblem", "guess_format", "load_problem"]
 
@@ -144,7 +144,7 @@ def _solomon(path: Path, text: str) -> LoadedProblem:
     jobs = {job.id: int(job.id) for job in problem.jobs}
     return LoadedProblem(
         problem=problem,
-        params=SolveParams(arc_cost=ArcCost.DISTANCE),
+        params=solomon_params(),
         format=Format.SOLOMON,
         name=instance.name,
         id_map=IdMap(jobs=jobs),

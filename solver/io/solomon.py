@@ -14,10 +14,32 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
-from solver.model import Job, Location, Problem, Shift, TimeWindow, TravelMatrix
+from solver.model import (
+    ArcCost,
+    FirstSolution,
+    Job,
+    Location,
+    Problem,
+    Shift,
+    SolveParams,
+    TimeWindow,
+    TravelMatrix,
+)
 from solver.travel import euclidean_matrix
 
 DEFAULT_SCALE = 100
+
+
+def solomon_params(time_limit: float = 10.0) -> SolveParams:
+    """Search settings measured best on Solomon (benchmarks/tune_search.py, BENCHMARKS.md):
+    distance as the cost, PATH_CHEAPEST_ARC first (field-service days prefer parallel
+    cheapest insertion, the default) and one model, no regional decomposition."""
+    return SolveParams(
+        time_limit=time_limit,
+        arc_cost=ArcCost.DISTANCE,
+        first_solution=FirstSolution.PATH_CHEAPEST_ARC,
+        region_jobs=0,
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -333,3 +333,24 @@ def test_same_input_and_solution_limit_give_the_same_plan() -> None:
     params = SolveParams(time_limit=30, solution_limit=300)
     first, second = solve(p, params), solve(p, params)
     assert [r.steps for r in first.routes] == [r.steps for r in second.routes]
+
+
+def test_large_days_are_planned_region_by_region_and_stay_valid() -> None:
+    from solver.decompose import partition
+    from solver.explain import candidate_shifts
+    from solver.generate import field_service_day
+
+    p = field_service_day(240, seed=3)
+    regions = partition(p, candidate_shifts(p), 60)
+    assert len(regions) == 4
+    # Every plannable job is in exactly one region, with shifts of that region able to take it.
+    placed = [j for r in regions for j in r.jobs]
+    assert len(placed) == len(set(placed))
+    cands = candidate_shifts(p)
+    for r in regions:
+        for j in r.jobs:
+            assert set(cands[j].shifts) & set(r.shifts)
+    sol = solve(p, SolveParams(time_limit=4, region_jobs=60))
+    assert_valid(p, sol)
+    assert sol.summary.assigned >= 0.9 * len(p.jobs)
+    assert {u.reason for u in sol.unassigned} <= {"capacity", "no_skill", "unreachable", "no_shift_in_window"}
