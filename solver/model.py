@@ -308,7 +308,6 @@ class Metaheuristic(StrEnum):
     SIMULATED_ANNEALING = "SIMULATED_ANNEALING"
     TABU_SEARCH = "TABU_SEARCH"
     GENERIC_TABU_SEARCH = "GENERIC_TABU_SEARCH"
-    ITERATED_LOCAL_SEARCH = "ITERATED_LOCAL_SEARCH"
 
 
 class ArcCost(StrEnum):
@@ -316,6 +315,29 @@ class ArcCost(StrEnum):
 
     DURATION = "duration"
     DISTANCE = "distance"
+
+
+OPTIONAL_OPERATORS = frozenset(
+    {
+        "use_relocate_neighbors",
+        "use_cross_exchange",
+        "use_tsp_opt",
+        "use_extended_swap_active",
+        "use_path_lns",
+        "use_full_path_lns",
+        "use_tsp_lns",
+        "use_inactive_lns",
+        "use_node_pair_swap_active",
+        "use_relocate_and_make_active",
+        "use_global_cheapest_insertion_expensive_chain_lns",
+        "use_local_cheapest_insertion_expensive_chain_lns",
+        "use_global_cheapest_insertion_close_nodes_lns",
+        "use_local_cheapest_insertion_close_nodes_lns",
+        "use_exchange_and_make_active",
+        "use_exchange_path_start_ends_and_make_active",
+    }
+)
+"""OR-Tools local-search operators that are off by default and may be switched on."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -328,7 +350,10 @@ class SolveParams:
     ``late_cost_per_minute[t]`` is the cost of each minute an SLA tier ``t`` job starts after
     its deadline; tiers beyond the tuple use its last entry. Days with more than 1.5 ×
     ``region_jobs`` plannable jobs are first planned region by region (`solver.decompose`) in
-    ``region_time_share`` of the time limit; ``region_jobs=0`` turns that off.
+    ``region_time_share`` of the time limit; ``region_jobs=0`` turns that off and ``None``
+    picks the size from the time per job (see `region_size`).
+    ``extra_operators`` switches on OR-Tools local-search operators that are off by default
+    (names of ``RoutingSearchParameters.local_search_operators`` fields).
     """
 
     time_limit: float = 10.0
@@ -337,11 +362,12 @@ class SolveParams:
     stall_time: float | None = None
     first_solution: FirstSolution = FirstSolution.PARALLEL_CHEAPEST_INSERTION
     metaheuristic: Metaheuristic = Metaheuristic.GUIDED_LOCAL_SEARCH
-    guided_local_search_lambda: float = 0.1
+    guided_local_search_lambda: float = 0.3  # 0.1 (OR-Tools default) and 0.6 measured worse
     neighbors_ratio: float = 1.0
     insertion_neighbors_ratio: float = 1.0
     min_neighbors: int = 1
-    region_jobs: int = 70
+    extra_operators: tuple[str, ...] = ("use_cross_exchange", "use_relocate_neighbors")
+    region_jobs: int | None = None
     region_time_share: float = 0.6
     hard_deadlines: bool = False
     late_cost_per_minute: tuple[int, ...] = (60, 600, 3_000, 12_000)
@@ -355,14 +381,26 @@ class SolveParams:
     def __post_init__(self) -> None:
         if self.time_limit <= 0:
             raise ValueError("Time limit must be positive.")
-        if self.region_jobs < 0 or not 0 < self.region_time_share < 1:
+        if (self.region_jobs is not None and self.region_jobs < 0) or not 0 < self.region_time_share < 1:
             raise ValueError("Region size must be non-negative and its time share inside (0, 1).")
         if self.stall_time is not None and self.stall_time <= 0:
             raise ValueError("Stall time must be positive.")
         if self.solution_limit is not None and self.solution_limit < 1:
             raise ValueError("Solution limit must be at least 1.")
+        unknown = set(self.extra_operators) - OPTIONAL_OPERATORS
+        if unknown:
+            raise ValueError(f"Unknown local-search operators: {', '.join(sorted(unknown))}.")
         if not self.late_cost_per_minute or any(c < 0 for c in self.late_cost_per_minute):
             raise ValueError("Late costs must be a non-empty tuple of non-negative integers.")
+
+    def region_size(self, plannable: int) -> int:
+        """Larger regions plan better when each job gets enough search time; with little time
+        per job the first solution of a large region eats the budget (BENCHMARKS.md: 150-job
+        regions win at 200-1,000 jobs in 55 s, 70-job regions at 2,000)."""
+        if self.region_jobs is not None:
+            return self.region_jobs
+        seconds_per_job = self.time_limit * self.region_time_share / max(plannable, 1)
+        return 150 if seconds_per_job >= 0.025 else 70
 
     def late_cost(self, tier: int) -> int:
         return self.late_cost_per_minute[min(tier, len(self.late_cost_per_minute) - 1)]

@@ -16,6 +16,7 @@ from itertools import pairwise
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.util import optional_boolean_pb2
 
 from solver.decompose import Region, partition
 from solver.explain import Candidates, candidate_shifts
@@ -74,8 +75,11 @@ def solve(
     if not problem.shifts:
         return _empty_solution(problem, candidates, started)
     plannable = sum(1 for c in candidates if c.shifts)
-    if params.region_jobs and plannable > params.region_jobs * 3 // 2:
-        return _solve_by_regions(problem, params, candidates, started, progress)
+    region_jobs = params.region_size(plannable)
+    if region_jobs and plannable > region_jobs * 3 // 2:
+        return _solve_by_regions(
+            problem, replace(params, region_jobs=region_jobs), candidates, started, progress
+        )
     model = _build(problem, params, candidates)
     log: list[tuple[float, int]] = []
 
@@ -120,7 +124,7 @@ def _solve_by_regions(
     A search over the whole merged day would be better still, but at 2,000 jobs OR-Tools spends
     over 20 s just restoring such a plan (break propagation) before it can improve it.
     """
-    regions = partition(problem, candidates, params.region_jobs)
+    regions = partition(problem, candidates, params.region_size(len(problem.jobs)))
     horizon = _horizon(problem)
     first_round_end = started + params.time_limit * params.region_time_share
     end = started + params.time_limit - 0.2  # leave time to merge and extract
@@ -159,9 +163,16 @@ def _solve_by_regions(
         if others:
             extra[max(others, key=lambda g: _free_time(results[g]))].append(j)
     pending = sum(len(v) for v in extra.values())
-    for g, jobs in extra.items():
+    for g, offered in extra.items():
         if end - time.monotonic() < 0.3:
             break
+        # A region re-planned earlier in this round may have placed its own dropped jobs.
+        waiting = {job_pos[u.job_id] for res in results.values() for u in res.unassigned}
+        jobs = [j for j in offered if j in waiting]
+        if not jobs:
+            pending -= len(offered)
+            continue
+        pending += len(jobs) - len(offered)
         share = (end - time.monotonic()) * len(jobs) / pending
         pending -= len(jobs)
         grown = Region(regions[g].shifts, regions[g].jobs + tuple(jobs))
@@ -504,6 +515,8 @@ def _search_parameters(params: SolveParams, time_limit: float) -> object:
     if params.solution_limit is not None:
         search.solution_limit = params.solution_limit
     search.log_search = params.log_search
+    for name in params.extra_operators:
+        setattr(search.local_search_operators, name, optional_boolean_pb2.BOOL_TRUE)
     return search
 
 

@@ -33,7 +33,7 @@ DEFAULT_SCALE = 100
 def solomon_params(time_limit: float = 10.0) -> SolveParams:
     """Search settings measured best on Solomon (benchmarks/tune_search.py, BENCHMARKS.md):
     distance as the cost, PATH_CHEAPEST_ARC first (field-service days prefer parallel
-    cheapest insertion, the default) and one model, no regional decomposition."""
+    cheapest insertion, the default), and one model without regional decomposition."""
     return SolveParams(
         time_limit=time_limit,
         arc_cost=ArcCost.DISTANCE,

@@ -79,3 +79,15 @@ def test_solver_package_stays_pure() -> None:
                 if top not in allowed and top not in sys.stdlib_module_names:
                     bad.append(f"{path}: {name}")
     assert not bad, bad
+
+
+def test_unknown_local_search_operator_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="use_teleport"):
+        SolveParams(extra_operators=("use_cross_exchange", "use_teleport"))
+
+
+def test_region_size_follows_time_per_job_unless_set() -> None:
+    roomy, rushed = SolveParams(time_limit=55), SolveParams(time_limit=10)
+    assert roomy.region_size(1_000) == 150  # 33 ms of regional search per job
+    assert rushed.region_size(1_000) == 70  # 6 ms per job: small regions reach a first plan
+    assert SolveParams(region_jobs=0).region_size(5_000) == 0
