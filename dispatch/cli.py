@@ -91,6 +91,32 @@ def solve_command(
         raise _fail("the checker rejects this plan (a solver bug; please report it)", code=1)
 
 
+db_app = typer.Typer(help="The database: schema migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade_command(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Apply the schema migrations to DISPATCH_DATABASE_URL (default: a SQLite file under var/)."""
+    from alembic.util.exc import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from dispatch.migrate import current_revision, upgrade
+    from dispatch.settings import get_settings
+
+    url = get_settings().database_url
+    try:
+        upgrade(url, revision)
+        now = current_revision(url)
+    except CommandError as exc:
+        raise _fail(f"revision: {exc}") from None
+    except (SQLAlchemyError, ValueError) as exc:
+        raise _fail(f"DISPATCH_DATABASE_URL: {str(exc).splitlines()[0]}") from None
+    typer.echo(f"database at revision {now}")
+
+
 @app.command("schema")
 def schema_command(
     output: Annotated[

@@ -354,4 +354,3 @@ def test_large_days_are_planned_region_by_region_and_stay_valid() -> None:
     assert_valid(p, sol)
     assert sol.summary.assigned >= 0.9 * len(p.jobs)
     assert {u.reason for u in sol.unassigned} <= {"capacity", "no_skill", "unreachable", "no_shift_in_window"}
-

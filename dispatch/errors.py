@@ -1,0 +1,27 @@
+"""Errors the business layer raises on purpose. Each names the field and the reason, so the
+API can answer 4xx and the CLI can exit 2 with one line; anything else is a bug (5xx)."""
+
+from __future__ import annotations
+
+
+class DispatchError(Exception):
+    status_code = 400
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class InvalidInputError(DispatchError):
+    status_code = 422
+
+
+class NotFoundError(DispatchError):
+    status_code = 404
+
+
+class ConflictError(DispatchError):
+    """The request is valid but the current state forbids it (illegal transition, taken slot)."""
+
+    status_code = 409

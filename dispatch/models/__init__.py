@@ -1,0 +1,39 @@
+"""The ORM: every table, importable from one place (Alembic autogenerate reads this)."""
+
+from dispatch.models.base import Base, utcnow
+from dispatch.models.customers import Asset, Calendar, Contract, Customer, Site, SlaPolicy
+from dispatch.models.jobs import Job, JobEvent, JobPart, JobSkill, JobStatus, JobWindow
+from dispatch.models.organisation import Depot, Engineer, EngineerSkill, Shift, Territory
+from dispatch.models.parts import Part, Stock
+from dispatch.models.plans import Plan, PlanRun, PlanStatus, Route, RunStatus, UnassignedJob, Visit
+
+__all__ = [
+    "Asset",
+    "Base",
+    "Calendar",
+    "Contract",
+    "Customer",
+    "Depot",
+    "Engineer",
+    "EngineerSkill",
+    "Job",
+    "JobEvent",
+    "JobPart",
+    "JobSkill",
+    "JobStatus",
+    "JobWindow",
+    "Part",
+    "Plan",
+    "PlanRun",
+    "PlanStatus",
+    "Route",
+    "RunStatus",
+    "Shift",
+    "Site",
+    "SlaPolicy",
+    "Stock",
+    "Territory",
+    "UnassignedJob",
+    "Visit",
+    "utcnow",
+]

@@ -1,0 +1,105 @@
+"""Stored plans: one per territory-day run, its routes, visits and the jobs it left out."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from dispatch.models.base import Base, str_enum, utcnow
+
+
+class PlanStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    SUPERSEDED = "superseded"
+
+
+class RunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class PlanRun(Base):
+    """A planning request: it can take a minute, so callers poll its status and progress."""
+
+    __tablename__ = "plan_run"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # uuid4
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territory.id"), index=True)
+    day: Mapped[date]
+    status: Mapped[RunStatus] = mapped_column(str_enum(RunStatus), default=RunStatus.QUEUED)
+    progress: Mapped[float] = mapped_column(default=0.0)
+    best_objective: Mapped[int | None]
+    message: Mapped[str] = mapped_column(Text, default="")
+    requested_by: Mapped[str] = mapped_column(String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id"))
+
+
+class Plan(Base):
+    __tablename__ = "plan"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territory.id"), index=True)
+    day: Mapped[date] = mapped_column(index=True)
+    status: Mapped[PlanStatus] = mapped_column(str_enum(PlanStatus), default=PlanStatus.DRAFT)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None]
+    objective: Mapped[int] = mapped_column(default=0)
+    kpis: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    solve_seconds: Mapped[float] = mapped_column(default=0.0)
+
+    routes: Mapped[list[Route]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan", order_by="Route.id"
+    )
+    unassigned: Mapped[list[UnassignedJob]] = relationship(cascade="all, delete-orphan")
+
+
+class Route(Base):
+    __tablename__ = "route"
+    __table_args__ = (UniqueConstraint("plan_id", "shift_id", name="one_per_shift"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    shift_id: Mapped[int] = mapped_column(ForeignKey("shift.id"))
+    engineer_id: Mapped[int] = mapped_column(ForeignKey("engineer.id"), index=True)
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+    travel_seconds: Mapped[int]
+    distance_m: Mapped[int]
+
+    plan: Mapped[Plan] = relationship(back_populates="routes")
+    visits: Mapped[list[Visit]] = relationship(
+        back_populates="route", cascade="all, delete-orphan", order_by="Visit.seq"
+    )
+
+
+class Visit(Base):
+    """A stop on a route: a job (with its ETA) or the lunch break."""
+
+    __tablename__ = "visit"
+    __table_args__ = (UniqueConstraint("route_id", "seq", name="route_order"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    route_id: Mapped[int] = mapped_column(ForeignKey("route.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(10))  # "job" | "break"
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id"), index=True)
+    arrival: Mapped[datetime]
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+    waiting_seconds: Mapped[int] = mapped_column(default=0)
+    late_seconds: Mapped[int] = mapped_column(default=0)
+
+    route: Mapped[Route] = relationship(back_populates="visits")
+
+
+class UnassignedJob(Base):
+    __tablename__ = "plan_unassigned"
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,28 @@
+"""One settings object, read from the environment (``DISPATCH_*``), so that the CLI, the API
+and the workers agree on the database and the solver's budget without passing them around."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE = Path("var") / "dispatch.sqlite3"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DISPATCH_", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_SQLITE}",
+        description="SQLAlchemy URL; SQLite (default, a file under var/) or postgresql+psycopg://…",
+    )
+    plan_time_limit: float = Field(default=20.0, gt=0, description="Solver seconds per territory plan.")
+    plan_workers: int = Field(default=2, ge=1, description="Territories planned in parallel.")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

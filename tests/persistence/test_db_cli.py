@@ -1,0 +1,47 @@
+"""`dispatch db upgrade` builds the schema where DISPATCH_DATABASE_URL points, or exits 2."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dispatch.cli import app
+from dispatch.migrate import current_revision, head_revision
+from dispatch.settings import get_settings
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings() -> Iterator[None]:
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_upgrade_creates_the_database_file_at_head(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'var' / 'd.sqlite3'}"
+    monkeypatch.setenv("DISPATCH_DATABASE_URL", url)
+    result = CliRunner().invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert current_revision(url) == head_revision()
+    again = CliRunner().invoke(app, ["db", "upgrade"])  # idempotent
+    assert again.exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "args", "named"),
+    [
+        ("sqlite:///{tmp}/d.sqlite3", ["db", "upgrade", "no-such-revision"], "revision"),
+        ("postgresql+psycopg://nobody@127.0.0.1:1/x", ["db", "upgrade"], "DISPATCH_DATABASE_URL"),
+        ("nosuchdb://x", ["db", "upgrade"], "DISPATCH_DATABASE_URL"),
+    ],
+)
+def test_bad_targets_exit_2_naming_the_culprit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str, args: list[str], named: str
+) -> None:
+    monkeypatch.setenv("DISPATCH_DATABASE_URL", url.format(tmp=tmp_path))
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert result.output.startswith(f"error: {named}:") and "Traceback" not in result.output
