@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/dispatch solve data/samples/small_day.json --time-limit 5
+	$(BIN)/dispatch demo
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -129,6 +130,100 @@ def schema_command(
         typer.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
+
+
+@app.command("demo")
+def demo_command(
+    time_limit: Annotated[
+        float | None,
+        typer.Option("--time-limit", "-t", help="Solver seconds per territory [default: settings]."),
+    ] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="Directory of demo CSV files.")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", help="Territories planned at once.")] = None,
+) -> None:
+    """The main job: fresh database, migrations, demo region, plans for every territory."""
+    from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+    from dispatch import demo
+    from dispatch.errors import DispatchError
+    from dispatch.models import PlanRun, Territory
+    from dispatch.settings import get_settings
+
+    settings = get_settings()
+    limit = time_limit if time_limit is not None else settings.plan_time_limit
+    if limit <= 0:
+        raise _fail(f"--time-limit: must be positive (got {limit})")
+    n_workers = workers if workers is not None else settings.plan_workers
+    if n_workers < 1:
+        raise _fail(f"--workers: must be at least 1 (got {n_workers})")
+    url = settings.database_url
+    console = Console()
+    started = time.monotonic()
+    try:
+        factory = demo.load_demo(url, data or demo.DEMO_DATA)
+    except DispatchError as exc:
+        raise _fail(str(exc)) from None
+    day = demo.demo_day(factory)
+    console.print(
+        f"Demo region loaded into [bold]{escape(_safe_url(url))}[/bold]; planning {day:%A %d %B %Y}"
+    )
+    with Progress(
+        TextColumn("{task.description:<22}"),
+        BarColumn(),
+        TextColumn("{task.fields[state]}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def on_progress(runs: list[str]) -> None:
+            with factory() as s:
+                for run_id in runs:
+                    run = s.get_one(PlanRun, run_id)
+                    if run_id not in tasks:
+                        name = s.get_one(Territory, run.territory_id).name
+                        tasks[run_id] = bar.add_task(name, total=1.0, state="queued")
+                    bar.update(tasks[run_id], completed=run.progress, state=run.status.value)
+
+        runs = demo.plan_territories(url, factory, day, limit, n_workers, on_progress)
+    outcome = demo.results(factory, runs, Path("var") / "plans")
+    console.print(_demo_table(outcome))
+    for r in outcome:
+        if r.export is not None:
+            console.print(f"{r.code}: plan {r.plan_id} stored in the database; JSON at {r.export}")
+        else:
+            console.print(f"[red]{r.code}: no plan[/red] ({escape(r.message)})")
+    console.print(f"Done in {time.monotonic() - started:.0f} s.")
+    if any(r.plan_id is None for r in outcome):
+        raise typer.Exit(1)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _demo_table(outcome: list[Any]) -> Table:
+    table = Table(title="Plans per territory", title_justify="left")
+    for col in ("territory", "jobs", "served", "not served: why", "SLA kept", "km", "busy"):
+        table.add_column(col, justify="left" if col in ("territory", "not served: why") else "right")
+    for r in outcome:
+        k = r.kpis
+        if not k:
+            table.add_row(r.name, "–", "–", "failed", "–", "–", "–")
+            continue
+        reasons = ", ".join(f"{n} {why}" for why, n in k["unassigned_by_reason"].items()) or "–"
+        table.add_row(
+            r.name,
+            str(k["jobs"]),
+            str(k["served"]),
+            reasons,
+            f"{k['sla_met']}/{k['sla_due']}",
+            f"{k['travel_km']:,.0f}",
+            f"{k['utilisation']:.0%}",
+        )
+    return table
 
 
 def _params(base: SolveParams, time_limit: float | None, hard_deadlines: bool) -> SolveParams:

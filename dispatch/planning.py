@@ -1,0 +1,306 @@
+"""The planning service: a territory-day from the database → solver `Problem` → plan checked by
+the independent checker → stored whole (routes, visits with ETAs, unassigned with reasons,
+KPIs) in one transaction, or not at all.
+
+`run_plan` is the unit of work: it takes only a database URL and a run id, so it runs the
+same in a local process pool (the default) or in a distributed worker.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from dispatch import models as m
+from dispatch.db import make_engine, session_factory, transaction
+from dispatch.errors import InvalidInputError, NotFoundError
+from dispatch.lifecycle import OPEN
+from solver import Break, Job, Location, Problem, Shift, Solution, SolveParams, TimeWindow, check, solve
+from solver.model import StepType
+from solver.travel import GreatCircleProvider
+
+PLANNABLE = frozenset({m.JobStatus.NEW, m.JobStatus.SCHEDULED, m.JobStatus.DISPATCHED})
+
+
+@dataclass(frozen=True, slots=True)
+class TerritoryDay:
+    """A solver problem plus the keys to map its answer back to rows."""
+
+    territory_id: int
+    day: date
+    origin: datetime  # local midnight of ``day``, in UTC; solver second 0
+    problem: Problem
+    job_ids: dict[str, int]  # solver job id (code) → job.id
+    shift_ids: dict[str, int]  # solver shift id → shift.id
+    engineer_ids: dict[str, int]  # engineer code → engineer.id
+
+    def at(self, seconds: int) -> datetime:
+        return self.origin + timedelta(seconds=seconds)
+
+
+def territory_by_code(session: Session, code: str) -> m.Territory:
+    territory = session.scalars(select(m.Territory).where(m.Territory.code == code)).one_or_none()
+    if territory is None:
+        known = ", ".join(session.scalars(select(m.Territory.code).order_by(m.Territory.code)))
+        raise NotFoundError("territory", f"no territory {code!r} (known: {known or 'none'})")
+    return territory
+
+
+def load_day(session: Session, territory: m.Territory, day: date) -> TerritoryDay:
+    origin = datetime.combine(day, datetime.min.time(), ZoneInfo(territory.timezone)).astimezone(UTC)
+    horizon_end = origin + timedelta(days=2)
+
+    def sec(t: datetime) -> int:
+        return int((t - origin).total_seconds())
+
+    shifts_rows = session.scalars(
+        select(m.Shift)
+        .join(m.Engineer)
+        .where(m.Engineer.territory_id == territory.id, m.Engineer.active, m.Shift.day == day)
+        .options(selectinload(m.Shift.engineer).selectinload(m.Engineer.skills))
+        .order_by(m.Engineer.code)
+    ).all()
+    jobs_rows = session.scalars(
+        select(m.Job)
+        .join(m.Site)
+        .where(m.Site.territory_id == territory.id, m.Job.status.in_(PLANNABLE))
+        .options(selectinload(m.Job.skills), selectinload(m.Job.windows))
+        .order_by(m.Job.code)
+    ).all()
+    locations: list[Location] = []
+    site_index: dict[int, int] = {}
+    home_index: dict[int, int] = {}
+    shifts: list[Shift] = []
+    shift_ids: dict[str, int] = {}
+    for row in shifts_rows:
+        eng = row.engineer
+        if eng.id not in home_index:
+            home_index[eng.id] = len(locations)
+            locations.append(Location(lat=eng.home_lat, lon=eng.home_lon, name=f"home {eng.code}"))
+        breaks: tuple[Break, ...] = ()
+        if row.break_minutes and row.break_earliest and row.break_latest_end:
+            latest_start = sec(row.break_latest_end) - row.break_minutes * 60
+            breaks = (
+                Break(
+                    id=f"{eng.code}/lunch",
+                    time_windows=(TimeWindow(start=sec(row.break_earliest), end=latest_start),),
+                    duration=row.break_minutes * 60,
+                ),
+            )
+        sid = f"{eng.code}/{row.day.isoformat()}"
+        shift_ids[sid] = row.id
+        shifts.append(
+            Shift(
+                id=sid,
+                engineer_id=eng.code,
+                start=home_index[eng.id],
+                end=home_index[eng.id],
+                time_window=TimeWindow(start=sec(row.start), end=sec(row.end)),
+                skills=tuple((s.skill, s.level) for s in eng.skills),
+                breaks=breaks,
+                max_jobs=row.max_jobs,
+            )
+        )
+    engineer_codes = {
+        e.id: e.code
+        for e in session.scalars(select(m.Engineer).where(m.Engineer.territory_id == territory.id))
+    }
+    sites = {s.id: s for s in session.scalars(select(m.Site).where(m.Site.territory_id == territory.id))}
+    tiers = {p.id: p.tier for p in session.scalars(select(m.SlaPolicy))}
+    jobs: list[Job] = []
+    job_ids: dict[str, int] = {}
+    for jr in jobs_rows:
+        windows = tuple(
+            TimeWindow(start=max(0, sec(w.start)), end=sec(w.end))
+            for w in jr.windows
+            if w.end > origin and w.start < horizon_end
+        )
+        if jr.windows and not windows:
+            continue  # booked for another day
+        if jr.site_id not in site_index:
+            site = sites[jr.site_id]
+            site_index[jr.site_id] = len(locations)
+            locations.append(Location(lat=site.lat, lon=site.lon, name=site.code))
+        engineer = engineer_codes.get(jr.engineer_id) if jr.engineer_id else None
+        job_ids[jr.code] = jr.id
+        jobs.append(
+            Job(
+                id=jr.code,
+                location=site_index[jr.site_id],
+                service=jr.duration_minutes * 60,
+                time_windows=windows,
+                skills=tuple((s.skill, s.min_level) for s in jr.skills),
+                deadline=max(0, sec(jr.response_deadline)) if jr.response_deadline else None,
+                sla_tier=tiers.get(jr.sla_policy_id, 0) if jr.sla_policy_id else 0,
+                priority=jr.priority,
+                pinned_engineer=engineer if jr.pinned else None,
+                previous_engineer=engineer,
+            )
+        )
+    matrix = GreatCircleProvider().matrix(locations) if locations else None
+    if matrix is None:
+        raise InvalidInputError("territory", f"{territory.code} has neither shifts nor jobs on {day}")
+    problem = Problem(locations=tuple(locations), matrix=matrix, jobs=tuple(jobs), shifts=tuple(shifts))
+    return TerritoryDay(
+        territory.id, day, origin, problem, job_ids, shift_ids, {c: i for i, c in engineer_codes.items()}
+    )
+
+
+def kpis(td: TerritoryDay, solution: Solution) -> dict[str, Any]:
+    """What a dispatcher reads first: served, why the rest is not, promises kept, km, utilisation."""
+    p, s = td.problem, solution.summary
+    day_end = max((sh.time_window.end for sh in p.shifts), default=0)
+    due = [
+        j for j in p.jobs if j.deadline is not None and j.deadline <= day_end
+    ]  # promises falling due today
+    served = {j for r in solution.routes for j in r.job_ids()}
+    late = {st.id for r in solution.routes for st in r.steps if st.type is StepType.JOB and st.lateness > 0}
+    met = sum(1 for j in due if j.id in served and j.id not in late)
+    shift_seconds = sum(sh.time_window.end - sh.time_window.start for sh in p.shifts)
+    return {
+        "jobs": len(p.jobs),
+        "served": s.assigned,
+        "unassigned": s.unassigned,
+        "unassigned_by_reason": dict(sorted(Counter(u.reason.value for u in solution.unassigned).items())),
+        "sla_due": len(due),
+        "sla_met": met,
+        "sla_late": len(late),
+        "travel_km": round(s.distance / 1000, 1),
+        "travel_hours": round(s.travel_time / 3600, 2),
+        "utilisation": round(s.service / shift_seconds, 3) if shift_seconds else 0.0,
+        "engineers": len({sh.engineer_id for sh in p.shifts}),
+        "routes": s.routes,
+    }
+
+
+def store_plan(session: Session, td: TerritoryDay, solution: Solution, solve_seconds: float) -> m.Plan:
+    plan = m.Plan(
+        territory_id=td.territory_id,
+        day=td.day,
+        objective=solution.summary.cost,
+        kpis=kpis(td, solution),
+        solve_seconds=round(solve_seconds, 2),
+    )
+    for r in solution.routes:
+        route = m.Route(
+            shift_id=td.shift_ids[r.shift_id],
+            engineer_id=td.engineer_ids[r.engineer_id],
+            start=td.at(r.steps[0].arrival),
+            end=td.at(r.steps[-1].arrival),
+            travel_seconds=r.travel_time,
+            distance_m=r.distance,
+        )
+        seq = 0
+        for st in r.steps:
+            if st.type not in (StepType.JOB, StepType.BREAK):
+                continue
+            seq += 1
+            begin = st.arrival + st.waiting_time
+            route.visits.append(
+                m.Visit(
+                    seq=seq,
+                    kind=st.type.value,
+                    job_id=td.job_ids[st.id] if st.type is StepType.JOB and st.id else None,
+                    arrival=td.at(st.arrival),
+                    start=td.at(begin),
+                    end=td.at(begin + st.service),
+                    waiting_seconds=st.waiting_time,
+                    late_seconds=st.lateness,
+                )
+            )
+        plan.routes.append(route)
+    for u in solution.unassigned:
+        plan.unassigned.append(
+            m.UnassignedJob(job_id=td.job_ids[u.job_id], reason=u.reason.value, detail=u.detail)
+        )
+    session.add(plan)
+    session.flush()
+    return plan
+
+
+def create_run(session: Session, territory: m.Territory, day: date, requested_by: str = "") -> m.PlanRun:
+    run = m.PlanRun(id=str(uuid.uuid4()), territory_id=territory.id, day=day, requested_by=requested_by)
+    session.add(run)
+    session.flush()
+    return run
+
+
+def run_plan(
+    database_url: str,
+    run_id: str,
+    time_limit: float,
+    *,
+    on_stored: Callable[[Session, m.Plan], None] | None = None,
+) -> str:
+    """Execute one queued run to the end; returns its final status. Never raises for a
+    failed plan: the run row says what went wrong, and nothing else is written."""
+    engine = make_engine(database_url)
+    factory = session_factory(engine)
+    try:
+        return _run(factory, run_id, time_limit, on_stored)
+    finally:
+        engine.dispose()
+
+
+def _run(
+    factory: sessionmaker[Session],
+    run_id: str,
+    time_limit: float,
+    on_stored: Callable[[Session, m.Plan], None] | None,
+) -> str:
+    with transaction(factory) as s:
+        run = s.get(m.PlanRun, run_id)
+        if run is None:
+            raise NotFoundError("run", f"no plan run {run_id!r}")
+        run.status = m.RunStatus.RUNNING
+        territory = s.get_one(m.Territory, run.territory_id)
+        td = load_day(s, territory, run.day)
+    last_write = [0.0]
+
+    def progress(elapsed: float, objective: int) -> None:
+        now = time.monotonic()
+        if now - last_write[0] < 1.0:
+            return
+        last_write[0] = now
+        with transaction(factory) as s:
+            r = s.get_one(m.PlanRun, run_id)
+            r.progress, r.best_objective = min(0.99, elapsed / time_limit), objective
+
+    started = time.monotonic()
+    try:
+        solution = solve(td.problem, SolveParams(time_limit=time_limit), progress=progress)
+        report = check(td.problem, solution)
+        if not report.feasible:
+            rules = Counter(v.rule.value for v in report.violations if v.hard)
+            raise RuntimeError(f"the checker rejected the plan ({dict(rules)}); nothing stored")
+        with transaction(factory) as s:
+            plan = store_plan(s, td, solution, time.monotonic() - started)
+            if on_stored is not None:
+                on_stored(s, plan)
+            run = s.get_one(m.PlanRun, run_id)
+            run.status, run.progress, run.plan_id = m.RunStatus.SUCCEEDED, 1.0, plan.id
+            run.best_objective, run.finished_at = solution.summary.cost, m.utcnow()
+        return m.RunStatus.SUCCEEDED.value
+    except Exception as exc:  # recorded on the run; the plan transaction has rolled back
+        with transaction(factory) as s:
+            run = s.get_one(m.PlanRun, run_id)
+            run.status, run.finished_at = m.RunStatus.FAILED, m.utcnow()
+            run.message = f"{type(exc).__name__}: {exc}"[:2000]
+        return m.RunStatus.FAILED.value
+
+
+def open_jobs(session: Session, territory: m.Territory) -> int:
+    return len(
+        session.scalars(
+            select(m.Job.id).join(m.Site).where(m.Site.territory_id == territory.id, m.Job.status.in_(OPEN))
+        ).all()
+    )
