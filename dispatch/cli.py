@@ -198,6 +198,106 @@ def demo_command(
         raise typer.Exit(1)
 
 
+@app.command("plan")
+def plan_command(
+    territory: Annotated[
+        str, typer.Option("--territory", help="Territory code, e.g. GZ.", show_default=False)
+    ],
+    day: Annotated[str, typer.Option("--date", help="Day to plan, YYYY-MM-DD.", show_default=False)],
+    publish_plan: Annotated[
+        bool, typer.Option("--publish", help="Publish the plan: jobs become scheduled.")
+    ] = False,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", "-t", help="Solver seconds.")] = None,
+) -> None:
+    """Plan one territory-day from the database and store the plan (a draft unless --publish)."""
+    from datetime import date as date_type
+
+    from dispatch import planning
+    from dispatch.db import make_engine, session_factory, transaction
+    from dispatch.errors import DispatchError
+    from dispatch.models import PlanRun
+    from dispatch.settings import get_settings
+
+    try:
+        when = date_type.fromisoformat(day)
+    except ValueError:
+        raise _fail(f"--date: {day!r} is not a YYYY-MM-DD date") from None
+    settings = get_settings()
+    limit = time_limit if time_limit is not None else settings.plan_time_limit
+    if limit <= 0:
+        raise _fail(f"--time-limit: must be positive (got {limit})")
+    factory = session_factory(make_engine(settings.database_url))
+    try:
+        with transaction(factory) as s:
+            run_id = planning.create_run(
+                s, planning.territory_by_code(s, territory), when, requested_by="cli"
+            ).id
+    except DispatchError as exc:
+        raise _fail(f"--{exc.field}: {exc.reason}") from None
+    with Console(stderr=True).status(f"Planning {territory} for {when}…"):
+        status = planning.run_plan(settings.database_url, run_id, limit)
+    with factory() as s:
+        run = s.get_one(PlanRun, run_id)
+        if status != "succeeded" or run.plan_id is None:
+            raise _fail(f"no plan: {run.message}", code=1)
+        plan_id = run.plan_id
+    if publish_plan:
+        with transaction(factory) as s:
+            planning.publish(s, plan_id, actor="cli")
+    with factory() as s:
+        from dispatch.plan_export import plan_document
+
+        doc = plan_document(s, plan_id)
+    k = doc["kpis"]
+    reasons = ", ".join(f"{n} {why}" for why, n in k["unassigned_by_reason"].items()) or "none"
+    typer.echo(
+        f"plan {plan_id} ({doc['status']}): {k['served']}/{k['jobs']} jobs served, not served: {reasons}; "
+        f"SLA kept {k['sla_met']}/{k['sla_due']}; {k['travel_km']:,.0f} km"
+    )
+
+
+@app.command("import")
+def import_command(
+    directory: Annotated[Path, typer.Argument(help="Directory of CSV/JSON files named like data/demo/.")],
+) -> None:
+    """Import a region (or part of one): all rows are checked first; any bad row imports nothing."""
+    from dispatch.db import make_engine, session_factory, transaction
+    from dispatch.errors import DispatchError
+    from dispatch.importer import ImportRejectedError, import_directory
+    from dispatch.settings import get_settings
+
+    if not directory.is_dir():
+        raise _fail(f"directory: {directory} is not a directory")
+    factory = session_factory(make_engine(get_settings().database_url))
+    try:
+        with transaction(factory) as s:
+            counts = import_directory(s, directory, actor="cli")
+    except ImportRejectedError as exc:
+        for issue in exc.issues:
+            typer.echo(f"error: {issue}", err=True)
+        raise typer.Exit(INPUT_ERROR) from None
+    except DispatchError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(", ".join(f"{n} {table}" for table, n in counts.rows.items()) + " imported")
+
+
+@app.command("export")
+def export_command(
+    directory: Annotated[Path, typer.Argument(help="Where to write the files.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv or json")] = "csv",
+) -> None:
+    """Export the region in the import format."""
+    from dispatch.db import make_engine, session_factory
+    from dispatch.exporter import export_directory
+    from dispatch.settings import get_settings
+
+    if fmt not in ("csv", "json"):
+        raise _fail(f"--format: {fmt!r} is not csv or json")
+    with session_factory(make_engine(get_settings().database_url))() as s:
+        counts = export_directory(s, directory, fmt)
+    typer.echo(", ".join(f"{n} {table}" for table, n in counts.items()) + f" written to {directory}")
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 

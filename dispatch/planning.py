@@ -304,3 +304,52 @@ def open_jobs(session: Session, territory: m.Territory) -> int:
             select(m.Job.id).join(m.Site).where(m.Site.territory_id == territory.id, m.Job.status.in_(OPEN))
         ).all()
     )
+
+
+def publish(session: Session, plan_id: int, *, actor: str, dispatch_now: bool = False) -> m.Plan:
+    """Make a draft the plan of record: the previous published plan of that territory-day is
+    superseded, planned jobs become ``scheduled`` (or ``dispatched``) with their engineer, and
+    jobs the new plan no longer visits go back to ``new``. One transaction (the caller's)."""
+    from dispatch.errors import ConflictError
+    from dispatch.lifecycle import transition
+
+    plan = session.scalars(
+        select(m.Plan).where(m.Plan.id == plan_id).options(selectinload(m.Plan.routes)).with_for_update()
+    ).one_or_none()
+    if plan is None:
+        raise NotFoundError("plan", f"no plan {plan_id}")
+    if plan.status is not m.PlanStatus.DRAFT:
+        raise ConflictError("status", f"plan {plan_id} is {plan.status}; only a draft can be published")
+    previous = session.scalars(
+        select(m.Plan)
+        .where(
+            m.Plan.territory_id == plan.territory_id,
+            m.Plan.day == plan.day,
+            m.Plan.status == m.PlanStatus.PUBLISHED,
+        )
+        .with_for_update()
+    ).all()
+    target = m.JobStatus.DISPATCHED if dispatch_now else m.JobStatus.SCHEDULED
+    planned: dict[int, int] = {
+        v.job_id: r.engineer_id for r in plan.routes for v in r.visits if v.job_id is not None
+    }
+    jobs = {j.id: j for j in session.scalars(select(m.Job).where(m.Job.id.in_(planned)).with_for_update())}
+    for job_id, engineer_id in planned.items():
+        job = jobs[job_id]
+        if job.status in (m.JobStatus.COMPLETED, m.JobStatus.CANCELLED, m.JobStatus.INCOMPLETE):
+            raise ConflictError(
+                "plan", f"job {job.code} is {job.status} since plan {plan_id} was made; plan again"
+            )
+        if job.status is m.JobStatus.NEW:
+            transition(session, job, m.JobStatus.SCHEDULED, actor=actor, note=f"plan {plan_id}")
+        if target is m.JobStatus.DISPATCHED and job.status is m.JobStatus.SCHEDULED:
+            transition(session, job, target, actor=actor, note=f"plan {plan_id}")
+        job.engineer_id = engineer_id
+    for old in previous:
+        old.status = m.PlanStatus.SUPERSEDED
+        dropped = {v.job_id for r in old.routes for v in r.visits if v.job_id is not None} - set(planned)
+        for job in session.scalars(select(m.Job).where(m.Job.id.in_(dropped))):
+            if job.status in (m.JobStatus.SCHEDULED, m.JobStatus.DISPATCHED):
+                transition(session, job, m.JobStatus.NEW, actor=actor, note=f"not in plan {plan_id}")
+    plan.status, plan.published_at = m.PlanStatus.PUBLISHED, m.utcnow()
+    return plan
