@@ -208,12 +208,18 @@ def plan_command(
         bool, typer.Option("--publish", help="Publish the plan: jobs become scheduled.")
     ] = False,
     time_limit: Annotated[float | None, typer.Option("--time-limit", "-t", help="Solver seconds.")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Re-plan the rest of the day from this moment (ISO 8601 with offset)."),
+    ] = None,
 ) -> None:
-    """Plan one territory-day from the database and store the plan (a draft unless --publish)."""
+    """Plan one territory-day from the database and store the plan (a draft unless --publish).
+    With --as-of, finished visits stay done and visits in hand stay first on their routes."""
     from datetime import date as date_type
+    from datetime import datetime
 
     from dispatch import planning
-    from dispatch.db import make_engine, session_factory, transaction
+    from dispatch.db import session_factory, transaction
     from dispatch.errors import DispatchError
     from dispatch.models import PlanRun
     from dispatch.settings import get_settings
@@ -222,16 +228,23 @@ def plan_command(
         when = date_type.fromisoformat(day)
     except ValueError:
         raise _fail(f"--date: {day!r} is not a YYYY-MM-DD date") from None
+    moment = None
+    if as_of is not None:
+        try:
+            moment = datetime.fromisoformat(as_of)
+        except ValueError:
+            raise _fail(f"--as-of: {as_of!r} is not an ISO 8601 date-time") from None
+        if moment.tzinfo is None:
+            raise _fail(f"--as-of: {as_of!r} needs a UTC offset, e.g. {as_of}+08:00")
     settings = get_settings()
     limit = time_limit if time_limit is not None else settings.plan_time_limit
     if limit <= 0:
         raise _fail(f"--time-limit: must be positive (got {limit})")
-    factory = session_factory(make_engine(settings.database_url))
+    factory = session_factory(_database_at_head(settings.database_url))
     try:
         with transaction(factory) as s:
-            run_id = planning.create_run(
-                s, planning.territory_by_code(s, territory), when, requested_by="cli"
-            ).id
+            t = planning.territory_by_code(s, territory)
+            run_id = planning.create_run(s, t, when, requested_by="cli", as_of=moment).id
     except DispatchError as exc:
         raise _fail(f"--{exc.field}: {exc.reason}") from None
     with Console(stderr=True).status(f"Planning {territory} for {when}…"):
@@ -261,14 +274,14 @@ def import_command(
     directory: Annotated[Path, typer.Argument(help="Directory of CSV/JSON files named like data/demo/.")],
 ) -> None:
     """Import a region (or part of one): all rows are checked first; any bad row imports nothing."""
-    from dispatch.db import make_engine, session_factory, transaction
+    from dispatch.db import session_factory, transaction
     from dispatch.errors import DispatchError
     from dispatch.importer import ImportRejectedError, import_directory
     from dispatch.settings import get_settings
 
     if not directory.is_dir():
         raise _fail(f"directory: {directory} is not a directory")
-    factory = session_factory(make_engine(get_settings().database_url))
+    factory = session_factory(_database_at_head(get_settings().database_url))
     try:
         with transaction(factory) as s:
             counts = import_directory(s, directory, actor="cli")
@@ -287,15 +300,34 @@ def export_command(
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv or json")] = "csv",
 ) -> None:
     """Export the region in the import format."""
-    from dispatch.db import make_engine, session_factory
+    from dispatch.db import session_factory
     from dispatch.exporter import export_directory
     from dispatch.settings import get_settings
 
     if fmt not in ("csv", "json"):
         raise _fail(f"--format: {fmt!r} is not csv or json")
-    with session_factory(make_engine(get_settings().database_url))() as s:
+    with session_factory(_database_at_head(get_settings().database_url))() as s:
         counts = export_directory(s, directory, fmt)
     typer.echo(", ".join(f"{n} {table}" for table, n in counts.items()) + f" written to {directory}")
+
+
+def _database_at_head(url: str) -> Any:
+    """An engine on a database whose schema matches this code, or exit 2 saying what to do."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from dispatch.db import make_engine
+    from dispatch.migrate import current_revision, head_revision
+
+    try:
+        current = current_revision(url)
+    except SQLAlchemyError as exc:
+        raise _fail(f"DISPATCH_DATABASE_URL: {str(exc).splitlines()[0]}") from None
+    if current != head_revision():
+        raise _fail(
+            f"DISPATCH_DATABASE_URL: schema at revision {current or 'none'}, this version needs "
+            f"{head_revision()}; run 'dispatch db upgrade' (or 'dispatch demo' for a fresh demo)"
+        )
+    return make_engine(url)
 
 
 def _safe_url(url: str) -> str:

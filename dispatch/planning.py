@@ -55,7 +55,66 @@ def territory_by_code(session: Session, code: str) -> m.Territory:
     return territory
 
 
-def load_day(session: Session, territory: m.Territory, day: date) -> TerritoryDay:
+@dataclass(frozen=True, slots=True)
+class _Underway:
+    """Where an engineer's day stands at ``as_of``: the visit in hand, and where they are."""
+
+    job: m.Job | None  # en route to it, or on site
+    on_site_since: datetime | None
+    last_site_id: int | None  # site of the last visit finished today
+
+
+def _underway(
+    session: Session, territory: m.Territory, origin: datetime, as_of: datetime
+) -> dict[int, _Underway]:
+    in_hand = session.scalars(
+        select(m.Job)
+        .join(m.Site)
+        .where(
+            m.Site.territory_id == territory.id,
+            m.Job.status.in_([m.JobStatus.EN_ROUTE, m.JobStatus.ON_SITE]),
+            m.Job.engineer_id.is_not(None),
+        )
+        .options(selectinload(m.Job.events), selectinload(m.Job.skills))
+    ).all()
+    finished = session.execute(
+        select(m.Job.engineer_id, m.Job.site_id, m.JobEvent.at)
+        .join(m.JobEvent, m.JobEvent.job_id == m.Job.id)
+        .join(m.Site)
+        .where(
+            m.Site.territory_id == territory.id,
+            m.JobEvent.to_status.in_([m.JobStatus.COMPLETED, m.JobStatus.INCOMPLETE]),
+            m.JobEvent.at >= origin,
+            m.JobEvent.at <= as_of,
+        )
+        .order_by(m.JobEvent.at)
+    ).all()
+    last_site = {eng: site for eng, site, _ in finished if eng is not None}
+    state: dict[int, _Underway] = {}
+    for job in in_hand:
+        assert job.engineer_id is not None
+        since = None
+        if job.status is m.JobStatus.ON_SITE:
+            since = max(e.at for e in job.events if e.to_status is m.JobStatus.ON_SITE)
+        state[job.engineer_id] = _Underway(job, since, last_site.get(job.engineer_id))
+    for eng, site in last_site.items():
+        state.setdefault(eng, _Underway(None, None, site))
+    return state
+
+
+def _drive_seconds(origin: Location, site: m.Site) -> int:
+    matrix = GreatCircleProvider().matrix([origin, Location(lat=site.lat, lon=site.lon)])
+    return int(matrix.durations[0, 1])
+
+
+def load_day(
+    session: Session, territory: m.Territory, day: date, as_of: datetime | None = None
+) -> TerritoryDay:
+    """The solver's view of a territory-day. With ``as_of`` (in-day re-planning) each route
+    starts at that moment from where the engineer is: on site, a visit in progress is kept
+    first with its real start; en route, the visit stays theirs and first, at the ETA from
+    where they were (last finished visit, else home); finished visits are
+    gone; breaks whose window has passed count as taken."""
     origin = datetime.combine(day, datetime.min.time(), ZoneInfo(territory.timezone)).astimezone(UTC)
     horizon_end = origin + timedelta(days=2)
 
@@ -69,42 +128,75 @@ def load_day(session: Session, territory: m.Territory, day: date) -> TerritoryDa
         .options(selectinload(m.Shift.engineer).selectinload(m.Engineer.skills))
         .order_by(m.Engineer.code)
     ).all()
-    jobs_rows = session.scalars(
-        select(m.Job)
-        .join(m.Site)
-        .where(m.Site.territory_id == territory.id, m.Job.status.in_(PLANNABLE))
-        .options(selectinload(m.Job.skills), selectinload(m.Job.windows))
-        .order_by(m.Job.code)
-    ).all()
+    jobs_rows = list(
+        session.scalars(
+            select(m.Job)
+            .join(m.Site)
+            .where(m.Site.territory_id == territory.id, m.Job.status.in_(PLANNABLE))
+            .options(selectinload(m.Job.skills), selectinload(m.Job.windows))
+            .order_by(m.Job.code)
+        ).all()
+    )
+    underway = _underway(session, territory, origin, as_of) if as_of is not None else {}
+    now = sec(as_of) if as_of is not None else None
+    sites = {s.id: s for s in session.scalars(select(m.Site).where(m.Site.territory_id == territory.id))}
     locations: list[Location] = []
     site_index: dict[int, int] = {}
     home_index: dict[int, int] = {}
+
+    def site_location(site_id: int) -> int:
+        if site_id not in site_index:
+            site = sites[site_id]
+            site_index[site_id] = len(locations)
+            locations.append(Location(lat=site.lat, lon=site.lon, name=site.code))
+        return site_index[site_id]
+
     shifts: list[Shift] = []
     shift_ids: dict[str, int] = {}
+    in_hand: dict[int, tuple[m.Job, int]] = {}  # job id → (job, fixed start)
     for row in shifts_rows:
         eng = row.engineer
         if eng.id not in home_index:
             home_index[eng.id] = len(locations)
             locations.append(Location(lat=eng.home_lat, lon=eng.home_lon, name=f"home {eng.code}"))
+        start_loc, start_at, end_at = home_index[eng.id], sec(row.start), sec(row.end)
+        state = underway.get(eng.id)
+        if now is not None:
+            start_at = max(start_at, now)
+            if state is not None and state.last_site_id is not None:
+                start_loc = site_location(state.last_site_id)
+            if state is not None and state.job is not None:
+                # The visit in hand is fixed first: on site since a known time, or en route and
+                # arriving at its ETA. The route starts there, so nothing can come before it.
+                if state.on_site_since is not None:
+                    fixed = sec(state.on_site_since)
+                else:
+                    fixed = start_at + _drive_seconds(locations[start_loc], sites[state.job.site_id])
+                start_loc, start_at = site_location(state.job.site_id), min(start_at, fixed)
+                in_hand[state.job.id] = (state.job, fixed)
+        if start_at >= end_at:
+            continue  # this engineer's day is over
         breaks: tuple[Break, ...] = ()
         if row.break_minutes and row.break_earliest and row.break_latest_end:
             latest_start = sec(row.break_latest_end) - row.break_minutes * 60
-            breaks = (
-                Break(
-                    id=f"{eng.code}/lunch",
-                    time_windows=(TimeWindow(start=sec(row.break_earliest), end=latest_start),),
-                    duration=row.break_minutes * 60,
-                ),
-            )
+            earliest = sec(row.break_earliest) if now is None else max(sec(row.break_earliest), start_at)
+            if earliest <= latest_start:
+                breaks = (
+                    Break(
+                        id=f"{eng.code}/lunch",
+                        time_windows=(TimeWindow(start=earliest, end=latest_start),),
+                        duration=row.break_minutes * 60,
+                    ),
+                )
         sid = f"{eng.code}/{row.day.isoformat()}"
         shift_ids[sid] = row.id
         shifts.append(
             Shift(
                 id=sid,
                 engineer_id=eng.code,
-                start=home_index[eng.id],
+                start=start_loc,
                 end=home_index[eng.id],
-                time_window=TimeWindow(start=sec(row.start), end=sec(row.end)),
+                time_window=TimeWindow(start=start_at, end=end_at),
                 skills=tuple((s.skill, s.level) for s in eng.skills),
                 breaks=breaks,
                 max_jobs=row.max_jobs,
@@ -114,41 +206,44 @@ def load_day(session: Session, territory: m.Territory, day: date) -> TerritoryDa
         e.id: e.code
         for e in session.scalars(select(m.Engineer).where(m.Engineer.territory_id == territory.id))
     }
-    sites = {s.id: s for s in session.scalars(select(m.Site).where(m.Site.territory_id == territory.id))}
     tiers = {p.id: p.tier for p in session.scalars(select(m.SlaPolicy))}
     jobs: list[Job] = []
     job_ids: dict[str, int] = {}
-    for jr in jobs_rows:
+    for jr in [*(j for j, _ in in_hand.values()), *jobs_rows]:
+        job_fixed = in_hand[jr.id][1] if jr.id in in_hand else None
         windows = tuple(
             TimeWindow(start=max(0, sec(w.start)), end=sec(w.end))
             for w in jr.windows
             if w.end > origin and w.start < horizon_end
         )
-        if jr.windows and not windows:
+        if job_fixed is not None:
+            windows = ()  # already started: the start is job_fixed, whatever the window said
+        elif jr.windows and not windows:
             continue  # booked for another day
-        if jr.site_id not in site_index:
-            site = sites[jr.site_id]
-            site_index[jr.site_id] = len(locations)
-            locations.append(Location(lat=site.lat, lon=site.lon, name=site.code))
         engineer = engineer_codes.get(jr.engineer_id) if jr.engineer_id else None
+        pinned = engineer if (jr.pinned or jr.id in in_hand) else None
         job_ids[jr.code] = jr.id
         jobs.append(
             Job(
                 id=jr.code,
-                location=site_index[jr.site_id],
+                location=site_location(jr.site_id),
                 service=jr.duration_minutes * 60,
                 time_windows=windows,
                 skills=tuple((s.skill, s.min_level) for s in jr.skills),
-                deadline=max(0, sec(jr.response_deadline)) if jr.response_deadline else None,
+                deadline=max(0, sec(jr.response_deadline))
+                if jr.response_deadline and job_fixed is None
+                else None,
                 sla_tier=tiers.get(jr.sla_policy_id, 0) if jr.sla_policy_id else 0,
                 priority=jr.priority,
-                pinned_engineer=engineer if jr.pinned else None,
+                pinned_engineer=pinned,
+                pinned_rank=0 if jr.id in in_hand else None,
+                fixed_start=job_fixed,
                 previous_engineer=engineer,
             )
         )
-    matrix = GreatCircleProvider().matrix(locations) if locations else None
-    if matrix is None:
+    if not locations:
         raise InvalidInputError("territory", f"{territory.code} has neither shifts nor jobs on {day}")
+    matrix = GreatCircleProvider().matrix(locations)
     problem = Problem(locations=tuple(locations), matrix=matrix, jobs=tuple(jobs), shifts=tuple(shifts))
     return TerritoryDay(
         territory.id, day, origin, problem, job_ids, shift_ids, {c: i for i, c in engineer_codes.items()}
@@ -227,8 +322,17 @@ def store_plan(session: Session, td: TerritoryDay, solution: Solution, solve_sec
     return plan
 
 
-def create_run(session: Session, territory: m.Territory, day: date, requested_by: str = "") -> m.PlanRun:
-    run = m.PlanRun(id=str(uuid.uuid4()), territory_id=territory.id, day=day, requested_by=requested_by)
+def create_run(
+    session: Session,
+    territory: m.Territory,
+    day: date,
+    requested_by: str = "",
+    as_of: datetime | None = None,
+) -> m.PlanRun:
+    """Queue a plan; with ``as_of`` it re-plans the rest of the day from that moment."""
+    run = m.PlanRun(
+        id=str(uuid.uuid4()), territory_id=territory.id, day=day, requested_by=requested_by, as_of=as_of
+    )
     session.add(run)
     session.flush()
     return run
@@ -263,7 +367,7 @@ def _run(
             raise NotFoundError("run", f"no plan run {run_id!r}")
         run.status = m.RunStatus.RUNNING
         territory = s.get_one(m.Territory, run.territory_id)
-        td = load_day(s, territory, run.day)
+        td = load_day(s, territory, run.day, run.as_of)
     last_write = [0.0]
 
     def progress(elapsed: float, objective: int) -> None:

@@ -32,6 +32,7 @@ class PlanRun(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # uuid4
     territory_id: Mapped[int] = mapped_column(ForeignKey("territory.id"), index=True)
     day: Mapped[date]
+    as_of: Mapped[datetime | None]  # in-day re-planning: the moment the plan starts from
     status: Mapped[RunStatus] = mapped_column(str_enum(RunStatus), default=RunStatus.QUEUED)
     progress: Mapped[float] = mapped_column(default=0.0)
     best_objective: Mapped[int | None]

@@ -45,3 +45,22 @@ def test_bad_targets_exit_2_naming_the_culprit(
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2
     assert result.output.startswith(f"error: {named}:") and "Traceback" not in result.output
+
+
+def test_commands_on_an_old_schema_say_to_upgrade(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dispatch.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    upgrade(url, "0001")
+    monkeypatch.setenv("DISPATCH_DATABASE_URL", url)
+    result = CliRunner().invoke(app, ["plan", "--territory", "GZ", "--date", "2026-11-24"])
+    assert result.exit_code == 2
+    assert "schema at revision 0001" in result.output and "dispatch db upgrade" in result.output
+
+
+@pytest.mark.parametrize(
+    ("as_of", "reason"), [("10:30", "not an ISO 8601"), ("2026-11-24T10:30", "needs a UTC offset")]
+)
+def test_as_of_must_be_an_aware_moment(as_of: str, reason: str) -> None:
+    result = CliRunner().invoke(app, ["plan", "--territory", "GZ", "--date", "2026-11-24", "--as-of", as_of])
+    assert result.exit_code == 2 and result.output.startswith("error: --as-of:") and reason in result.output
