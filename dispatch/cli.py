@@ -212,6 +212,7 @@ def plan_command(
         str | None,
         typer.Option("--as-of", help="Re-plan the rest of the day from this moment (ISO 8601 with offset)."),
     ] = None,
+    days: Annotated[int, typer.Option("--days", help="Planning horizon in days, from --date.")] = 1,
 ) -> None:
     """Plan one territory-day from the database and store the plan (a draft unless --publish).
     With --as-of, finished visits stay done and visits in hand stay first on their routes."""
@@ -244,7 +245,7 @@ def plan_command(
     try:
         with transaction(factory) as s:
             t = planning.territory_by_code(s, territory)
-            run_id = planning.create_run(s, t, when, requested_by="cli", as_of=moment).id
+            run_id = planning.create_run(s, t, when, requested_by="cli", as_of=moment, days=days).id
     except DispatchError as exc:
         raise _fail(f"--{exc.field}: {exc.reason}") from None
     with Console(stderr=True).status(f"Planning {territory} for {when}…"):

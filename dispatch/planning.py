@@ -37,6 +37,7 @@ class TerritoryDay:
 
     territory_id: int
     day: date
+    days: int
     origin: datetime  # local midnight of ``day``, in UTC; solver second 0
     problem: Problem
     job_ids: dict[str, int]  # solver job id (code) → job.id
@@ -108,7 +109,7 @@ def _drive_seconds(origin: Location, site: m.Site) -> int:
 
 
 def load_day(
-    session: Session, territory: m.Territory, day: date, as_of: datetime | None = None
+    session: Session, territory: m.Territory, day: date, as_of: datetime | None = None, days: int = 1
 ) -> TerritoryDay:
     """The solver's view of a territory-day. With ``as_of`` (in-day re-planning) each route
     starts at that moment from where the engineer is: on site, a visit in progress is kept
@@ -116,7 +117,9 @@ def load_day(
     where they were (last finished visit, else home); finished visits are
     gone; breaks whose window has passed count as taken."""
     origin = datetime.combine(day, datetime.min.time(), ZoneInfo(territory.timezone)).astimezone(UTC)
-    horizon_end = origin + timedelta(days=2)
+    if not 1 <= days <= 14:
+        raise InvalidInputError("days", f"a horizon is 1 to 14 days (got {days})")
+    horizon_end = origin + timedelta(days=days + 1)
 
     def sec(t: datetime) -> int:
         return int((t - origin).total_seconds())
@@ -124,9 +127,14 @@ def load_day(
     shifts_rows = session.scalars(
         select(m.Shift)
         .join(m.Engineer)
-        .where(m.Engineer.territory_id == territory.id, m.Engineer.active, m.Shift.day == day)
+        .where(
+            m.Engineer.territory_id == territory.id,
+            m.Engineer.active,
+            m.Shift.day >= day,
+            m.Shift.day < day + timedelta(days=days),
+        )
         .options(selectinload(m.Shift.engineer).selectinload(m.Engineer.skills))
-        .order_by(m.Engineer.code)
+        .order_by(m.Engineer.code, m.Shift.day)
     ).all()
     jobs_rows = list(
         session.scalars(
@@ -160,7 +168,8 @@ def load_day(
             home_index[eng.id] = len(locations)
             locations.append(Location(lat=eng.home_lat, lon=eng.home_lon, name=f"home {eng.code}"))
         start_loc, start_at, end_at = home_index[eng.id], sec(row.start), sec(row.end)
-        state = underway.get(eng.id)
+        # Where the engineer is now matters for today's shift only; later days start from home.
+        state = underway.get(eng.id) if as_of is not None and row.start <= as_of <= row.end else None
         if now is not None:
             start_at = max(start_at, now)
             if state is not None and state.last_site_id is not None:
@@ -246,7 +255,14 @@ def load_day(
     matrix = GreatCircleProvider().matrix(locations)
     problem = Problem(locations=tuple(locations), matrix=matrix, jobs=tuple(jobs), shifts=tuple(shifts))
     return TerritoryDay(
-        territory.id, day, origin, problem, job_ids, shift_ids, {c: i for i, c in engineer_codes.items()}
+        territory.id,
+        day,
+        days,
+        origin,
+        problem,
+        job_ids,
+        shift_ids,
+        {c: i for i, c in engineer_codes.items()},
     )
 
 
@@ -281,6 +297,7 @@ def store_plan(session: Session, td: TerritoryDay, solution: Solution, solve_sec
     plan = m.Plan(
         territory_id=td.territory_id,
         day=td.day,
+        days=td.days,
         objective=solution.summary.cost,
         kpis=kpis(td, solution),
         solve_seconds=round(solve_seconds, 2),
@@ -328,10 +345,18 @@ def create_run(
     day: date,
     requested_by: str = "",
     as_of: datetime | None = None,
+    days: int = 1,
 ) -> m.PlanRun:
-    """Queue a plan; with ``as_of`` it re-plans the rest of the day from that moment."""
+    """Queue a plan of ``days`` days from ``day``; with ``as_of`` it re-plans from that moment."""
+    if not 1 <= days <= 14:
+        raise InvalidInputError("days", f"a horizon is 1 to 14 days (got {days})")
     run = m.PlanRun(
-        id=str(uuid.uuid4()), territory_id=territory.id, day=day, requested_by=requested_by, as_of=as_of
+        id=str(uuid.uuid4()),
+        territory_id=territory.id,
+        day=day,
+        requested_by=requested_by,
+        as_of=as_of,
+        days=days,
     )
     session.add(run)
     session.flush()
@@ -367,7 +392,7 @@ def _run(
             raise NotFoundError("run", f"no plan run {run_id!r}")
         run.status = m.RunStatus.RUNNING
         territory = s.get_one(m.Territory, run.territory_id)
-        td = load_day(s, territory, run.day, run.as_of)
+        td = load_day(s, territory, run.day, run.as_of, run.days)
     last_write = [0.0]
 
     def progress(elapsed: float, objective: int) -> None:

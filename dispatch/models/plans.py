@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.models.base import Base, str_enum, utcnow
@@ -32,6 +32,7 @@ class PlanRun(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # uuid4
     territory_id: Mapped[int] = mapped_column(ForeignKey("territory.id"), index=True)
     day: Mapped[date]
+    days: Mapped[int] = mapped_column(default=1, server_default=text("1"))  # horizon: day, day + 1, ...
     as_of: Mapped[datetime | None]  # in-day re-planning: the moment the plan starts from
     status: Mapped[RunStatus] = mapped_column(str_enum(RunStatus), default=RunStatus.QUEUED)
     progress: Mapped[float] = mapped_column(default=0.0)
@@ -48,6 +49,7 @@ class Plan(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     territory_id: Mapped[int] = mapped_column(ForeignKey("territory.id"), index=True)
     day: Mapped[date] = mapped_column(index=True)
+    days: Mapped[int] = mapped_column(default=1, server_default=text("1"))
     status: Mapped[PlanStatus] = mapped_column(str_enum(PlanStatus), default=PlanStatus.DRAFT)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None]

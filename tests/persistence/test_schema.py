@@ -101,3 +101,32 @@ def test_one_stock_row_per_part_and_place(sessions: sessionmaker[Session]) -> No
     with pytest.raises(IntegrityError), sessions.begin() as s:
         p, d = s.scalars(select(Part)).one(), s.scalars(select(Depot)).one()
         s.add(Stock(part_id=p.id, depot_id=d.id, quantity=1))
+
+
+def test_upgrades_keep_existing_rows(engine: Engine, database_url: str) -> None:
+    """SQLite rebuilds tables to alter them; rows referenced by others must survive that."""
+    from sqlalchemy import text
+
+    downgrade(database_url, "0002")
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO territory (id, code, name, timezone) VALUES (1, 'GZ', 'Guangzhou', 'UTC')")
+        )
+        conn.execute(
+            text(
+                "INSERT INTO plan (id, territory_id, day, status, created_at, objective, kpis, "
+                "solve_seconds) "
+                "VALUES (7, 1, '2026-11-24', 'draft', '2026-11-23 10:00:00', 0, '{}', 1.0)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO plan_run (id, territory_id, day, status, progress, message, requested_by, "
+                "created_at, plan_id) VALUES ('r1', 1, '2026-11-24', 'succeeded', 1.0, '', '', "
+                "'2026-11-23 10:00:00', 7)"
+            )
+        )
+    upgrade(database_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT days FROM plan WHERE id = 7")).scalar_one() == 1
+        assert conn.execute(text("SELECT plan_id, days FROM plan_run WHERE id = 'r1'")).one() == (7, 1)

@@ -100,3 +100,38 @@ def test_unknown_territory_names_the_known_ones(demo: sessionmaker[Session]) -> 
 
     with pytest.raises(NotFoundError, match="known: FD, GZ, SZ"), demo() as s:
         territory_by_code(s, "HK")
+
+
+def test_a_two_day_horizon_uses_both_days_shifts(demo: sessionmaker[Session], database_url: str) -> None:
+    from datetime import timedelta
+
+    with demo.begin() as s:
+        fd = territory_by_code(s, "FD")
+        for shift in s.scalars(
+            select(m.Shift).join(m.Engineer).where(m.Engineer.territory_id == fd.id)
+        ).all():
+            later = timedelta(days=1)
+            s.add(
+                m.Shift(
+                    engineer_id=shift.engineer_id,
+                    day=shift.day + later,
+                    start=shift.start + later,
+                    end=shift.end + later,
+                    break_earliest=shift.break_earliest + later,
+                    break_latest_end=shift.break_latest_end + later,
+                    break_minutes=shift.break_minutes,
+                )
+            )
+        one, two = create_run(s, fd, DAY).id, create_run(s, fd, DAY, days=2).id
+    assert run_plan(database_url, one, 2) == "succeeded" and run_plan(database_url, two, 2) == "succeeded"
+    with demo() as s:
+        plans = [s.get_one(m.Plan, s.get_one(m.PlanRun, r).plan_id) for r in (one, two)]
+        shift_days = {s.get_one(m.Shift, route.shift_id).day for route in plans[1].routes}
+        assert plans[1].days == 2 and shift_days == {DAY, DAY + timedelta(days=1)}
+        assert plans[1].kpis["served"] > plans[0].kpis["served"]
+        # Jobs booked into a Tuesday window are never put on Wednesday.
+        for route in plans[1].routes:
+            for v in route.visits:
+                if v.job_id is not None:
+                    windows = s.get_one(m.Job, v.job_id).windows
+                    assert not windows or any(w.start <= v.start <= w.end for w in windows)
