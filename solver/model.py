@@ -352,6 +352,8 @@ class SolveParams:
     ``region_jobs`` plannable jobs are first planned region by region (`solver.decompose`) in
     ``region_time_share`` of the time limit; ``region_jobs=0`` turns that off and ``None``
     picks the size from the time per job (see `region_size`).
+    ``first_solutions``, when given, runs one search per start strategy in equal shares of the
+    time limit and keeps the cheapest plan (``first_solution`` is then ignored).
     ``extra_operators`` switches on OR-Tools local-search operators that are off by default
     (names of ``RoutingSearchParameters.local_search_operators`` fields).
     """
@@ -361,6 +363,7 @@ class SolveParams:
     solution_limit: int | None = None
     stall_time: float | None = None
     first_solution: FirstSolution = FirstSolution.PARALLEL_CHEAPEST_INSERTION
+    first_solutions: tuple[FirstSolution, ...] = ()
     metaheuristic: Metaheuristic = Metaheuristic.GUIDED_LOCAL_SEARCH
     guided_local_search_lambda: float = 0.3  # 0.1 (OR-Tools default) and 0.6 measured worse
     neighbors_ratio: float = 1.0

@@ -70,6 +70,8 @@ def solve(
     the rest are optional with a penalty, so the search always returns a plan.
     """
     params = params or SolveParams()
+    if params.first_solutions:
+        return _solve_from_several_starts(problem, params, progress)
     started = time.monotonic()
     candidates = candidate_shifts(problem, hard_deadlines=params.hard_deadlines)
     if not problem.shifts:
@@ -109,6 +111,26 @@ def solve(
             search_log=tuple(log),
         )
     return _extract(model, assignment, started, tuple(log))
+
+
+def _solve_from_several_starts(
+    problem: Problem, params: SolveParams, progress: ProgressCallback | None
+) -> Solution:
+    """Guided local search tends to stay in the basin of its first solution; one search per
+    start in an equal share of the time, keeping the cheapest plan, escapes the worst of that."""
+    started = time.monotonic()
+    best: Solution | None = None
+    starts = params.first_solutions
+    for k, first in enumerate(starts):
+        left = params.time_limit - (time.monotonic() - started)
+        share = max(0.2, left / (len(starts) - k))
+        sol = solve(
+            problem, replace(params, first_solution=first, first_solutions=(), time_limit=share), progress
+        )
+        if best is None or (sol.status is not Status.NO_SOLUTION and sol.summary.cost < best.summary.cost):
+            best = sol
+    assert best is not None
+    return replace(best, summary=replace(best.summary, wall_time=time.monotonic() - started))
 
 
 def _solve_by_regions(

@@ -33,11 +33,15 @@ DEFAULT_SCALE = 100
 def solomon_params(time_limit: float = 10.0) -> SolveParams:
     """Search settings measured best on Solomon (benchmarks/tune_search.py, BENCHMARKS.md):
     distance as the cost, PATH_CHEAPEST_ARC first (field-service days prefer parallel
-    cheapest insertion, the default), and one model without regional decomposition."""
+    cheapest insertion, the default), one model without regional decomposition, and two searches
+    (PATH_CHEAPEST_ARC and PARALLEL_CHEAPEST_INSERTION starts) in half the time each: on
+    clustered instances the second start reaches the optimum where one 30 s search stays 3-8 %
+    above it."""
     return SolveParams(
         time_limit=time_limit,
         arc_cost=ArcCost.DISTANCE,
         first_solution=FirstSolution.PATH_CHEAPEST_ARC,
+        first_solutions=(FirstSolution.PATH_CHEAPEST_ARC, FirstSolution.PARALLEL_CHEAPEST_INSERTION),
         region_jobs=0,
     )
 

@@ -354,3 +354,18 @@ def test_large_days_are_planned_region_by_region_and_stay_valid() -> None:
     assert_valid(p, sol)
     assert sol.summary.assigned >= 0.9 * len(p.jobs)
     assert {u.reason for u in sol.unassigned} <= {"capacity", "no_skill", "unreachable", "no_shift_in_window"}
+
+
+def test_several_starts_keep_the_cheapest_plan() -> None:
+    from dataclasses import replace as with_
+
+    from solver import FirstSolution
+    from solver.generate import field_service_day
+
+    p = field_service_day(40, seed=4)
+    base = SolveParams(time_limit=30, solution_limit=40, region_jobs=0)
+    starts = (FirstSolution.PATH_CHEAPEST_ARC, FirstSolution.PARALLEL_CHEAPEST_INSERTION)
+    singles = [solve(p, with_(base, first_solution=f)) for f in starts]
+    both = solve(p, with_(base, first_solutions=starts))
+    assert_valid(p, both)
+    assert both.summary.cost == min(s.summary.cost for s in singles)
