@@ -312,6 +312,56 @@ def export_command(
     typer.echo(", ".join(f"{n} {table}" for table, n in counts.items()) + f" written to {directory}")
 
 
+users_app = typer.Typer(help="API users and their tokens.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("create")
+def users_create_command(
+    name: Annotated[str, typer.Option("--name", help="Unique user name.")],
+    role: Annotated[str, typer.Option("--role", help="admin, dispatcher, agent or engineer.")],
+    engineer: Annotated[
+        str | None, typer.Option("--engineer", help="Engineer code (engineer users only).")
+    ] = None,
+) -> None:
+    """Create an API user and print its bearer token, once (only its hash is stored)."""
+    from dispatch.db import session_factory, transaction
+    from dispatch.errors import DispatchError
+    from dispatch.settings import get_settings
+    from dispatch.users import create_user
+
+    factory = session_factory(_database_at_head(get_settings().database_url))
+    try:
+        with transaction(factory) as s:
+            user, token = create_user(s, name, role, engineer)
+            role_name = user.role.value
+    except DispatchError as exc:
+        raise _fail(f"--{exc.field}: {exc.reason}") from None
+    Console(stderr=True).print(
+        f"user {escape(name)} ({role_name}) created; keep this token, it is shown once:"
+    )
+    typer.echo(token)
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", help="uvicorn worker processes.")] = 1,
+) -> None:
+    """Serve the API (OpenAPI at /docs) with uvicorn."""
+    import uvicorn
+
+    from dispatch.settings import get_settings
+
+    if not 0 < port < 65536:
+        raise _fail(f"--port: {port} is not a TCP port")
+    if workers < 1:
+        raise _fail(f"--workers: must be at least 1 (got {workers})")
+    _database_at_head(get_settings().database_url).dispose()
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+
 def _database_at_head(url: str) -> Any:
     """An engine on a database whose schema matches this code, or exit 2 saying what to do."""
     from sqlalchemy.exc import SQLAlchemyError

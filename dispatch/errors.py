@@ -3,14 +3,17 @@ API can answer 4xx and the CLI can exit 2 with one line; anything else is a bug 
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DispatchError(Exception):
     status_code = 400
 
-    def __init__(self, field: str, reason: str) -> None:
+    def __init__(self, field: str, reason: str, *, extra: dict[str, Any] | None = None) -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+        self.extra = extra or {}  # more for the caller, e.g. fresh alternatives to a taken slot
 
 
 class InvalidInputError(DispatchError):

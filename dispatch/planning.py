@@ -482,3 +482,29 @@ def publish(session: Session, plan_id: int, *, actor: str, dispatch_now: bool = 
                 transition(session, job, m.JobStatus.NEW, actor=actor, note=f"not in plan {plan_id}")
     plan.status, plan.published_at = m.PlanStatus.PUBLISHED, m.utcnow()
     return plan
+
+
+def list_plans(
+    session: Session,
+    territory: str | None = None,
+    day: date | None = None,
+    status: m.PlanStatus | None = None,
+) -> list[m.Plan]:
+    q = select(m.Plan).order_by(m.Plan.id.desc())
+    if territory is not None:
+        q = q.where(m.Plan.territory_id == territory_by_code(session, territory).id)
+    if day is not None:
+        q = q.where(m.Plan.day <= day, m.Plan.day > day - timedelta(days=14))
+    if status is not None:
+        q = q.where(m.Plan.status == status)
+    plans = list(session.scalars(q.limit(200)))
+    if day is not None:
+        plans = [p for p in plans if p.day <= day < p.day + timedelta(days=p.days)]
+    return plans
+
+
+def get_run(session: Session, run_id: str) -> m.PlanRun:
+    run = session.get(m.PlanRun, run_id)
+    if run is None:
+        raise NotFoundError("run", f"no plan run {run_id!r}")
+    return run

@@ -21,6 +21,11 @@ class Settings(BaseSettings):
     )
     plan_time_limit: float = Field(default=20.0, gt=0, description="Solver seconds per territory plan.")
     plan_workers: int = Field(default=2, ge=1, description="Territories planned in parallel.")
+    warranty_sla_policy: str = Field(default="BASIC", description="SLA policy code for warranty work.")
+    chargeable_sla_policy: str = Field(
+        default="BASIC", description="SLA policy code for chargeable work (no contract, no warranty)."
+    )
+    quote_ttl_seconds: int = Field(default=300, gt=0, description="How long a booking quote holds.")
 
 
 @lru_cache(maxsize=1)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.models.base import Base, str_enum, utcnow
@@ -93,3 +94,19 @@ class JobEvent(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
     job: Mapped[Job] = relationship(back_populates="events")
+
+
+class ServiceReport(Base):
+    """What the engineer reports on leaving: kept for billing, first-time-fix and disputes."""
+
+    __tablename__ = "service_report"
+    __table_args__ = (CheckConstraint("minutes_on_site >= 0", name="minutes_not_negative"),)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"), primary_key=True)
+    engineer_id: Mapped[int] = mapped_column(ForeignKey("engineer.id"), index=True)
+    outcome: Mapped[JobStatus] = mapped_column(str_enum(JobStatus))  # completed or incomplete
+    work_done: Mapped[str] = mapped_column(Text, default="")
+    parts_used: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # [{sku, quantity}]
+    minutes_on_site: Mapped[int]
+    signed_by: Mapped[str] = mapped_column(String(120), default="")
+    first_time_fix: Mapped[bool]  # completed on the job's first on-site visit
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

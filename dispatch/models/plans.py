@@ -74,6 +74,9 @@ class Route(Base):
     end: Mapped[datetime]
     travel_seconds: Mapped[int]
     distance_m: Mapped[int]
+    # Bumped by every change after the solver wrote it (booking, manual move): concurrent
+    # writers update "where version = what I read", so one of two racing bookings loses.
+    version: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
     plan: Mapped[Plan] = relationship(back_populates="routes")
     visits: Mapped[list[Visit]] = relationship(

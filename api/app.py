@@ -1,0 +1,45 @@
+"""The FastAPI application: everything under ``/api/v1``, OpenAPI at ``/docs``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from api import errors
+from api.routers import bookings, engineer_app, engineers, jobs, plan_edits, plans, sites, territories
+from api.runner import PlanRunner
+from dispatch.db import make_engine, session_factory
+from dispatch.settings import Settings, get_settings
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = make_engine(settings.database_url)
+    runner = PlanRunner(settings.database_url, settings.plan_workers, settings.plan_time_limit)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        runner.shutdown()
+        engine.dispose()
+
+    app = FastAPI(
+        title="Field-service dispatch",
+        version="1.0",
+        summary="Plans, the engineer's day and call-centre bookings with SLA and parts checks.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.state.runner = runner
+    errors.install(app)
+    v1 = APIRouter(prefix=API_PREFIX)
+    for module in (territories, engineers, sites, jobs, plans, plan_edits, engineer_app, bookings):
+        v1.include_router(module.router)
+    app.include_router(v1)
+    return app

@@ -1,0 +1,105 @@
+"""Work orders. Agents and dispatchers create and read them; engineers read their own."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.deps import BOOKERS, STAFF, Sessions, User, guard
+from api.schemas.common import WindowOut
+from api.schemas.jobs import EventOut, JobIn, JobOut, JobPatch, StatusIn
+from dispatch import jobs as svc
+from dispatch import models as m
+from dispatch.db import transaction
+
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+ALL = (*BOOKERS, m.Role.ENGINEER)
+
+
+def job_out(s: Session, job: m.Job) -> JobOut:
+    site = s.get_one(m.Site, job.site_id)
+    asset = s.get(m.Asset, job.asset_id) if job.asset_id else None
+    policy = s.get(m.SlaPolicy, job.sla_policy_id) if job.sla_policy_id else None
+    engineer = s.get(m.Engineer, job.engineer_id) if job.engineer_id else None
+    part_ids = [p.part_id for p in job.parts]
+    skus = {p.id: p.sku for p in s.scalars(select(m.Part).where(m.Part.id.in_(part_ids)))} if part_ids else {}
+    return JobOut(
+        code=job.code,
+        site=site.code,
+        asset=asset.serial if asset else None,
+        description=job.description,
+        status=job.status,
+        incomplete_reason=job.incomplete_reason,
+        duration_minutes=job.duration_minutes,
+        priority=job.priority,
+        reported_at=job.reported_at,
+        sla_policy=policy.code if policy else None,
+        response_deadline=job.response_deadline,
+        resolution_deadline=job.resolution_deadline,
+        skills={sk.skill: sk.min_level for sk in job.skills},
+        windows=[WindowOut(start=w.start, end=w.end) for w in job.windows],
+        parts={skus[p.part_id]: p.quantity for p in job.parts},
+        engineer=engineer.code if engineer else None,
+        pinned=job.pinned,
+    )
+
+
+@router.get("", response_model=list[JobOut], **guard(*BOOKERS))
+def list_jobs(
+    sessions: Sessions,
+    territory: str | None = None,
+    status: m.JobStatus | None = None,
+    site: str | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[JobOut]:
+    with sessions() as s:
+        rows = svc.list_jobs(s, territory, status, site, max(1, min(limit, 1000)), max(0, offset))
+        return [job_out(s, j) for j in rows]
+
+
+@router.post("", response_model=JobOut, status_code=status.HTTP_201_CREATED, **guard(*BOOKERS))
+def create_job(body: JobIn, sessions: Sessions, user: User) -> JobOut:
+    new = svc.NewJob(
+        **body.model_dump(exclude={"windows"}),
+        windows=[(w.start, w.end) for w in body.windows],
+    )
+    with transaction(sessions) as s:
+        return job_out(s, svc.create_job(s, new, actor=user.actor))
+
+
+@router.get("/{code}", response_model=JobOut, **guard(*ALL))
+def get_job(code: str, sessions: Sessions, user: User) -> JobOut:
+    with sessions() as s:
+        return job_out(s, svc.get_job(s, code, user))
+
+
+@router.patch("/{code}", response_model=JobOut, **guard(*STAFF))
+def update_job(code: str, body: JobPatch, sessions: Sessions, user: User) -> JobOut:
+    fields = body.model_dump(exclude_unset=True, exclude={"windows"})
+    if body.windows is not None:
+        fields["windows"] = [(w.start, w.end) for w in body.windows]
+    with transaction(sessions) as s:
+        return job_out(s, svc.update_job(s, code, svc.JobChanges(**fields), actor=user.actor))
+
+
+@router.post("/{code}/status", response_model=JobOut, **guard(*STAFF))
+def change_status(code: str, body: StatusIn, sessions: Sessions, user: User) -> JobOut:
+    """Any lifecycle step, by a dispatcher (engineers use ``/me/jobs/{code}/status``)."""
+    with transaction(sessions) as s:
+        job = svc.change_status(s, code, body.status, user, note=body.note, reason=body.reason)
+        return job_out(s, job)
+
+
+@router.post("/{code}/cancel", response_model=JobOut, **guard(*BOOKERS))
+def cancel_job(code: str, sessions: Sessions, user: User, note: str = "") -> JobOut:
+    """The customer called it off (agents may do this; it frees the visit in the plan)."""
+    with transaction(sessions) as s:
+        return job_out(s, svc.change_status(s, code, m.JobStatus.CANCELLED, user, note=note))
+
+
+@router.get("/{code}/events", response_model=list[EventOut], **guard(*ALL))
+def job_events(code: str, sessions: Sessions, user: User) -> list[EventOut]:
+    with sessions() as s:
+        return [EventOut.model_validate(e) for e in svc.events(s, code, user)]
