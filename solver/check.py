@@ -49,15 +49,38 @@ class Violation:
     hard: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class TimedStep:
+    """A job or break of the recomputed schedule. A break's arrival is its start (it may be
+    taken on the road); a job's arrival is when the engineer reaches the site."""
+
+    type: StepType
+    id: str
+    arrival: int
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class RouteSchedule:
+    """One route as the checker recomputed it, so a caller can store what was validated."""
+
+    steps: list[TimedStep] = field(default_factory=list)
+    end: int = 0  # arrival at the shift's end location (or the last visit's end)
+    travel_time: int = 0
+    distance: int = 0
+
+
 @dataclass(slots=True)
 class CheckReport:
-    """Every violation found, plus the recomputed schedule's totals."""
+    """Every violation found, plus the recomputed schedule (per route) and its totals."""
 
     violations: list[Violation] = field(default_factory=list)
     service_start: dict[str, int] = field(default_factory=dict)
     lateness: dict[str, int] = field(default_factory=dict)
     travel_time: int = 0
     distance: int = 0
+    schedules: dict[str, RouteSchedule] = field(default_factory=dict)  # shift id → schedule
 
     @property
     def feasible(self) -> bool:
@@ -146,6 +169,7 @@ def _check_route(
     loc = shift.start
     pending: list[Break] = []
     route_jobs: list[Job] = []
+    schedule = report.schedules.setdefault(sid, RouteSchedule())
 
     def leg(to: int | None) -> None:
         """Travel from ``loc`` to ``to`` (None: open end), taking the pending breaks on the way."""
@@ -154,6 +178,8 @@ def _check_route(
         if to is not None:
             report.travel_time += remaining
             report.distance += int(dist[loc, to])
+            schedule.travel_time += remaining
+            schedule.distance += int(dist[loc, to])
         for b in pending:
             window = next((w for w in b.time_windows if w.end >= t), None)
             if window is None:
@@ -169,6 +195,7 @@ def _check_route(
                 driven = min(remaining, max(0, window.start - t))
                 remaining -= driven
                 start = max(t + driven, window.start)
+            schedule.steps.append(TimedStep(StepType.BREAK, b.id, start, start, start + b.duration))
             t = start + b.duration
         pending.clear()
         t += remaining
@@ -194,8 +221,10 @@ def _check_route(
         if job.fixed_start is not None:
             begin = max(begin, job.fixed_start)
         report.service_start[job.id] = begin
+        schedule.steps.append(TimedStep(StepType.JOB, job.id, t, begin, begin + job.service))
         t, loc = begin + job.service, job.location
     leg(shift.end)
+    schedule.end = t
     if t > shift.time_window.end:
         report.violations.append(
             Violation(
