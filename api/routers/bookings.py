@@ -1,7 +1,109 @@
-"""(being written)"""
+"""Call-centre bookings: quote slots, confirm one (idempotent), tell the customer where it stands.
+
+The clock: every route takes ``now`` from `get_now`, which returns ``app.state.clock()`` when
+an app sets one (tests pin it: ``app.state.clock = lambda: datetime(...)``), else the real UTC
+time; ``app.dependency_overrides[get_now]`` works as well.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Header, Request, Response, status
+
+from api.deps import BOOKERS, Sessions, User, guard
+from api.schemas.bookings import (
+    BookingIn,
+    BookingOut,
+    CustomerStatusOut,
+    QuoteIn,
+    QuoteOut,
+    ReservedPartOut,
+    SlotOut,
+)
+from api.schemas.common import WindowOut
+from dispatch import booking as svc
+from dispatch import models as m
+from dispatch.db import transaction
+
+router = APIRouter(tags=["bookings"])
+
+
+def get_now(request: Request) -> datetime:
+    clock = getattr(request.app.state, "clock", None)
+    now: datetime = clock() if clock is not None else m.utcnow()
+    return now
+
+
+Now = Annotated[datetime, Depends(get_now)]
+
+
+@router.post(
+    "/bookings/quote", response_model=QuoteOut, status_code=status.HTTP_201_CREATED, **guard(*BOOKERS)
+)
+def quote(body: QuoteIn, sessions: Sessions, user: User, now: Now) -> QuoteOut:
+    """Entitlement, SLA deadline, parts, and real slots for a caller; valid for a few minutes."""
+    req = svc.QuoteRequest(**body.model_dump())
+    with transaction(sessions) as s:
+        q = svc.quote(s, req, actor=user.actor, now=now)
+        deadline = q.request["response_deadline"]
+        return QuoteOut(
+            quote_id=q.id,
+            expires_at=q.expires_at,
+            site=q.request["site"],
+            territory=q.request["territory"],
+            entitlement=q.entitlement,
+            response_deadline=datetime.fromisoformat(deadline) if deadline else None,
+            slots=[SlotOut.model_validate(svc.public_slot(x)) for x in q.slots],
+        )
+
+
+@router.post(
+    "/bookings",
+    response_model=BookingOut,
+    status_code=status.HTTP_201_CREATED,
+    **guard(*BOOKERS, responses={200: {"description": "A retry: the booking made the first time"}}),
+)
+def confirm(
+    body: BookingIn,
+    response: Response,
+    sessions: Sessions,
+    user: User,
+    now: Now,
+    idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=80)],
+) -> BookingOut:
+    """Book a quoted slot. 409 with fresh ``alternatives`` if it was taken or the quote expired."""
+    r = svc.confirm(sessions, body.quote_id, body.slot_id, idempotency_key, actor=user.actor, now=now)
+    if not r.created:
+        response.status_code = status.HTTP_200_OK
+    return BookingOut(
+        booking_id=r.booking_id,
+        job=r.job,
+        engineer=r.engineer,
+        engineer_name=r.engineer_name,
+        window=WindowOut(start=r.window_start, end=r.window_end),
+        eta=r.eta,
+        response_deadline=r.response_deadline,
+        sla_kept=r.sla_kept,
+        parts=[
+            ReservedPartOut(sku=p.sku, quantity=p.quantity, source=p.source, depot=p.depot) for p in r.parts
+        ],
+    )
+
+
+@router.get("/jobs/{code}/status", response_model=CustomerStatusOut, **guard(*BOOKERS))
+def customer_status(code: str, sessions: Sessions, now: Now) -> CustomerStatusOut:
+    """What the customer is told: status in plain words, booked window, engineer's ETA window."""
+    with sessions() as s:
+        st = svc.customer_status(s, code, now=now)
+    return CustomerStatusOut(
+        job=st.job,
+        status=st.status.value,
+        message=st.message,
+        booked_window=WindowOut(start=st.booked_window[0], end=st.booked_window[1])
+        if st.booked_window
+        else None,
+        eta_window=WindowOut(start=st.eta_window[0], end=st.eta_window[1]) if st.eta_window else None,
+        engineer_first_name=st.engineer_first_name,
+    )

@@ -1,0 +1,91 @@
+"""Booking bodies: a quote request and its slots, a confirmation, what a customer is told."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, Field
+
+from api.schemas.common import Body, Code, Level, Out, SkillName, WindowOut
+
+Sku = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
+Quantity = Annotated[int, Field(gt=0, le=100)]
+Serial = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_./-]+$")]
+# Free text a database can store: no NUL (PostgreSQL text and JSON refuse it).
+Text = Annotated[str, Field(max_length=2000, pattern=r"^[^\x00]*$")]
+
+
+class QuoteIn(Body):
+    site: Code = Field(description="The customer's site code.")
+    asset: Serial | None = Field(default=None, description="Serial number of the appliance.")
+    description: Text = Field(default="", description="The problem, in the caller's words.")
+    skills: dict[SkillName, Level] = Field(min_length=1, examples=[{"water_heater": 1}])
+    duration_minutes: int = Field(gt=0, le=8 * 60, description="Expected time on site.")
+    parts: dict[Sku, Quantity] = Field(default_factory=dict, max_length=20, examples=[{"WH-VALVE": 1}])
+    preferred_days: list[date] | None = Field(
+        default=None,
+        max_length=14,
+        description="Days to offer, local to the territory; default: today and the two following days. "
+        "Past days are refused.",
+    )
+
+
+class SlotOut(Out):
+    slot_id: str
+    day: date
+    start: AwareDatetime
+    end: AwareDatetime
+    engineer: str
+    engineer_name: str
+    eta: AwareDatetime = Field(description="Planned service start.")
+    added_travel_minutes: int
+    sla_kept: bool = Field(
+        description="The ETA is no later than the SLA response deadline (or there is none)."
+    )
+    parts_source: str | None = Field(description="van, depot (picked up on the way) or null (no parts).")
+    depot: str | None
+    score: int = Field(description="Minutes to the ETA + 3 × added travel minutes; lower ranks first.")
+
+
+class QuoteOut(Out):
+    quote_id: str
+    expires_at: AwareDatetime
+    site: str
+    territory: str
+    entitlement: dict[str, Any]
+    response_deadline: AwareDatetime | None
+    slots: list[SlotOut] = Field(description="SLA-keeping slots first, then by score.")
+
+
+class BookingIn(Body):
+    quote_id: str = Field(min_length=1, max_length=36, pattern=r"^[0-9a-f-]+$", description="From the quote.")
+    slot_id: str = Field(min_length=1, max_length=40, pattern=r"^[0-9T:-]+$", examples=["2026-11-24T08:00"])
+
+
+class ReservedPartOut(Out):
+    sku: str
+    quantity: int
+    source: str
+    depot: str | None
+
+
+class BookingOut(Out):
+    booking_id: int
+    job: str
+    engineer: str
+    engineer_name: str
+    window: WindowOut
+    eta: AwareDatetime
+    response_deadline: AwareDatetime | None
+    sla_kept: bool
+    parts: list[ReservedPartOut]
+
+
+class CustomerStatusOut(Out):
+    job: str
+    status: str
+    message: str
+    booked_window: WindowOut | None
+    eta_window: WindowOut | None
+    engineer_first_name: str | None

@@ -1,0 +1,1051 @@
+"""Call-centre booking: quote real slots while the customer is on the line, then confirm one.
+
+**Quote.** Entitlement and credit hold (`dispatch.entitlement`), the SLA response deadline
+from the moment of the call (`dispatch.sla`), where the parts come from, then every 2-hour
+customer window of `SLOT_HOURS` on the preferred days is tried by feasibility-checked
+insertion (`solver.insertion`) into each engineer's *current route* for that day: the route
+of that shift in the territory's published plan covering the day, else in its newest draft,
+else the shift's empty day. Each window offers its best engineer (least added travel).
+
+Parts: an engineer whose van holds the free quantity (quantity − reserved) of every needed
+part takes the job straight from the van; otherwise one depot of the territory holding all
+of them is visited right before the job (a 10-minute pick-up stop, its detour counted in the
+added travel); an engineer with neither gets no slot. If no van and no depot of the
+territory can supply the parts, the quote is refused with 409 ``parts`` (``part_unavailable``):
+offering slots that can never be confirmed would only waste the call.
+
+Ranking: slots that keep the SLA promise (service start ≤ response deadline; a job without
+a deadline keeps it trivially) come first, then the lowest score =
+``minutes from now to the ETA + TRAVEL_WEIGHT × added travel minutes`` (a minute of extra
+driving counts as three minutes of waiting for the customer).
+
+**Confirm.** One transaction: lock the quote row (a quote books once), then the shift row
+(bookings for one engineer-day queue up whatever the plan), re-run the insertion against the
+route as it is now, guard the route with ``SELECT … FOR UPDATE`` and its optimistic
+``version`` (``UPDATE … WHERE version = read``), create the job, rewrite the route's visits
+with the new schedule, reserve the parts (``reserved + q <= quantity`` in the UPDATE itself)
+and write the `Booking` keyed by the idempotency key. A slot that is no longer feasible, an
+expired quote or parts gone → 409 with fresh alternatives (a new quote). If no plan covers
+the day, a draft `Plan` for the territory-day is created holding just that route (the next
+planning run for the day takes it from there).
+
+Time is injectable: every entry point takes ``now`` (aware), so tests and the API (see
+``api.routers.bookings``) can run on a fixed clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from dispatch import models as m
+from dispatch import sla
+from dispatch.db import transaction
+from dispatch.entitlement import asset_by_serial, check_entitlement, site_by_code
+from dispatch.errors import ConflictError, InvalidInputError, NotFoundError
+from dispatch.jobs import NewJob, check_skills, create_job, get_job, parts_by_sku
+from dispatch.lifecycle import transition
+from dispatch.settings import get_settings
+from solver import Break, Job, Location, Problem, Route, Shift, Step, StepType, TimeWindow
+from solver.check import CheckReport, check
+from solver.insertion import PICKUP_SERVICE, Option, apply, checkable, insert, is_pickup, pickup_id
+from solver.travel import GreatCircleProvider
+
+SLOT_HOURS: tuple[tuple[int, int], ...] = ((8, 10), (10, 12), (12, 14), (14, 16), (16, 18))
+"""Customer windows offered each day, local time of the territory."""
+DEFAULT_DAYS = 3  # no preferred days: today and the two following days
+MAX_DAYS_AHEAD = 14
+TRAVEL_WEIGHT = 3  # score: one minute of extra driving weighs like three minutes later
+ETA_MARGIN = timedelta(minutes=30)  # the customer is told ETA ± this, inside the booked window
+NEW = "new"  # solver id of the job being booked
+_PROVIDER = GreatCircleProvider()
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteRequest:
+    site: str
+    skills: dict[str, int]
+    duration_minutes: int
+    description: str = ""
+    asset: str | None = None
+    parts: dict[str, int] = field(default_factory=dict)
+    preferred_days: list[date] | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# The current route of an engineer-shift, as a small solver problem
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Engineer:
+    """The engineer columns a quote needs (plain rows: ORM objects cost too much per quote)."""
+
+    id: int
+    code: str
+    name: str
+    home_lat: float
+    home_lon: float
+    skills: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class _ShiftRow:
+    id: int
+    engineer_id: int
+    day: date
+    start: datetime
+    end: datetime
+    break_earliest: datetime | None
+    break_latest_end: datetime | None
+    break_minutes: int
+    max_jobs: int | None
+    engineer: _Engineer
+
+
+@dataclass(frozen=True, slots=True)
+class _RouteRow:
+    id: int
+    version: int
+
+
+@dataclass(slots=True)
+class _ShiftDay:
+    """One engineer-shift on one day: its current route as a solver problem, and the rows."""
+
+    shift: _ShiftRow
+    engineer: _Engineer
+    plan: m.Plan | None
+    route_row: _RouteRow | None
+    origin: datetime  # local midnight of the day, UTC: solver second 0
+    problem: Problem
+    route: Route | None
+    rows: dict[str, int]  # solver step id (job code, pickup id, break id) → visit id
+    depot_at: dict[int, m.Depot]  # location index → depot
+
+    def at(self, seconds: int) -> datetime:
+        return self.origin + timedelta(seconds=seconds)
+
+
+def _origin(day: date, tz: str) -> datetime:
+    return datetime.combine(day, datetime.min.time(), ZoneInfo(tz)).astimezone(UTC)
+
+
+def current_plan(session: Session, territory_id: int, day: date) -> m.Plan | None:
+    """The plan of record for a territory-day: published if any, else the newest draft."""
+    plans = session.scalars(
+        select(m.Plan)
+        .where(
+            m.Plan.territory_id == territory_id,
+            m.Plan.day <= day,
+            m.Plan.day > day - timedelta(days=14),
+            m.Plan.status.in_([m.PlanStatus.PUBLISHED, m.PlanStatus.DRAFT]),
+        )
+        .order_by(m.Plan.id.desc())
+    ).all()
+    covering = [p for p in plans if day < p.day + timedelta(days=p.days)]
+    published = [p for p in covering if p.status is m.PlanStatus.PUBLISHED]
+    chosen = published or covering
+    return chosen[0] if chosen else None
+
+
+def _territory_shifts(
+    session: Session, territory_id: int, day: date, only: int | None = None
+) -> list[_ShiftRow]:
+    """Active engineers' shifts of a territory-day, with their skills."""
+    sh, en = m.Shift, m.Engineer
+    q = (
+        select(
+            sh.id,
+            sh.engineer_id,
+            sh.day,
+            sh.start,
+            sh.end,
+            sh.break_earliest,
+            sh.break_latest_end,
+            sh.break_minutes,
+            sh.max_jobs,
+            en.code,
+            en.name,
+            en.home_lat,
+            en.home_lon,
+        )
+        .join(en, en.id == sh.engineer_id)
+        .where(en.territory_id == territory_id, en.active, sh.day == day)
+        .order_by(en.code)
+    )
+    if only is not None:
+        q = q.where(sh.id == only)
+    rows = session.execute(q).all()
+    skills: dict[int, dict[str, int]] = {}
+    for eid, skill, level in session.execute(
+        select(m.EngineerSkill.engineer_id, m.EngineerSkill.skill, m.EngineerSkill.level).where(
+            m.EngineerSkill.engineer_id.in_([r[1] for r in rows])
+        )
+    ):
+        skills.setdefault(eid, {})[skill] = level
+    out = []
+    for r in rows:
+        eng = _Engineer(r[1], r[9], r[10], r[11], r[12], skills.get(r[1], {}))
+        out.append(_ShiftRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], eng))
+    return out
+
+
+def _shift_days(
+    session: Session,
+    territory: m.Territory,
+    day: date,
+    site: tuple[float, float],
+    new_job: Job,
+    depots: Sequence[m.Depot],
+    shifts: Sequence[_ShiftRow],
+    *,
+    lock_route: bool = False,
+    plan: m.Plan | None = None,
+) -> list[_ShiftDay]:
+    """Each shift's current route for ``day`` (or its route in ``plan``), with the new job at
+    ``site`` (lat, lon) and the depots as locations. Visits stay as stored, whatever their
+    job's status since (a cancelled visit keeps its place until the next plan). Plain rows,
+    not ORM objects: a quote reads thousands of visits."""
+    origin = _origin(day, territory.timezone)
+
+    def sec(t: datetime) -> int:
+        return int((t - origin).total_seconds())
+
+    plan = plan or current_plan(session, territory.id, day)
+    routes: dict[int, _RouteRow] = {}
+    visits: dict[int, list[tuple[int, str, int | None]]] = {}  # route id → (visit id, kind, job id)
+    if plan is not None and shifts:
+        q = select(m.Route.id, m.Route.shift_id, m.Route.version).where(
+            m.Route.plan_id == plan.id, m.Route.shift_id.in_([s.id for s in shifts])
+        )
+        if lock_route:
+            q = q.with_for_update()
+        by_id = {rid: (sid, version) for rid, sid, version in session.execute(q)}
+        routes = {sid: _RouteRow(rid, version) for rid, (sid, version) in by_id.items()}
+        for vid, rid, kind, job_id in session.execute(
+            select(m.Visit.id, m.Visit.route_id, m.Visit.kind, m.Visit.job_id)
+            .where(m.Visit.route_id.in_(list(by_id)))
+            .order_by(m.Visit.route_id, m.Visit.seq)
+        ):
+            visits.setdefault(rid, []).append((vid, kind, job_id))
+    job_ids = [j for vs in visits.values() for _, _, j in vs if j is not None]
+    jobs: dict[int, tuple[str, int, datetime | None, float, float]] = {}
+    for jid, code, minutes, deadline, lat, lon in session.execute(
+        select(m.Job.id, m.Job.code, m.Job.duration_minutes, m.Job.response_deadline, m.Site.lat, m.Site.lon)
+        .join(m.Site, m.Site.id == m.Job.site_id)
+        .where(m.Job.id.in_(job_ids))
+    ):
+        jobs[jid] = (code, minutes, deadline, lat, lon)
+    windows: dict[int, list[TimeWindow]] = {}
+    for jid, a, b in session.execute(
+        select(m.JobWindow.job_id, m.JobWindow.start, m.JobWindow.end)
+        .where(m.JobWindow.job_id.in_(job_ids))
+        .order_by(m.JobWindow.start)
+    ):
+        windows.setdefault(jid, []).append(TimeWindow(start=sec(a), end=sec(b)))
+    # Depot pick-ups on stored routes: the depot is where the next job's parts are reserved.
+    pickup_depot: dict[int, int] = {}  # job id → depot id
+    if any(kind == "depot" for vs in visits.values() for _, kind, _ in vs):
+        for jid, depot_id in session.execute(
+            select(m.PartReservation.job_id, m.Stock.depot_id)
+            .join(m.Stock, m.Stock.id == m.PartReservation.stock_id)
+            .where(
+                m.PartReservation.job_id.in_(job_ids),
+                m.PartReservation.status == m.ReservationStatus.RESERVED,
+                m.Stock.depot_id.is_not(None),
+            )
+        ):
+            assert depot_id is not None
+            pickup_depot[jid] = depot_id
+    all_depots = {
+        d.id: d for d in session.scalars(select(m.Depot).where(m.Depot.territory_id == territory.id))
+    }
+    out: list[_ShiftDay] = []
+    for row in shifts:
+        eng = row.engineer
+        route_row = routes.get(row.id)
+        locations = [Location(lat=eng.home_lat, lon=eng.home_lon), Location(lat=site[0], lon=site[1])]
+        depot_at: dict[int, m.Depot] = {}
+        for d in depots:
+            depot_at[len(locations)] = d
+            locations.append(Location(lat=d.lat, lon=d.lon))
+        problem_jobs: list[Job] = [new_job]
+        steps: list[Step] = [Step(type=StepType.START)]
+        rows: dict[str, int] = {}
+        has_break = route_row is None
+        stops = visits.get(route_row.id, []) if route_row is not None else []
+        for k, (vid, kind, job_id) in enumerate(stops):
+            if kind == "break":
+                has_break = True
+                rows[f"{eng.code}/lunch"] = vid
+                steps.append(Step(type=StepType.BREAK, id=f"{eng.code}/lunch"))
+            elif kind == "depot":
+                served = next((j for _, _, j in stops[k + 1 :] if j is not None), None)
+                depot = all_depots.get(pickup_depot.get(served, -1)) if served is not None else None
+                if depot is None or served is None:
+                    continue  # a pick-up we cannot place any more: leave it out of the timing
+                pid = pickup_id(jobs[served][0])
+                rows[pid] = vid
+                problem_jobs.append(Job(id=pid, location=len(locations), service=PICKUP_SERVICE))
+                locations.append(Location(lat=depot.lat, lon=depot.lon))
+                steps.append(Step(type=StepType.JOB, id=pid))
+            elif job_id is not None:
+                code, minutes, deadline, lat, lon = jobs[job_id]
+                rows[code] = vid
+                problem_jobs.append(
+                    Job(
+                        id=code,
+                        location=len(locations),
+                        service=minutes * 60,
+                        time_windows=tuple(windows.get(job_id, ())),
+                        deadline=sec(deadline) if deadline else None,
+                    )
+                )
+                locations.append(Location(lat=lat, lon=lon))
+                steps.append(Step(type=StepType.JOB, id=code))
+        steps.append(Step(type=StepType.END))
+        breaks: tuple[Break, ...] = ()
+        if has_break and row.break_minutes and row.break_earliest and row.break_latest_end:
+            latest = sec(row.break_latest_end) - row.break_minutes * 60
+            if sec(row.break_earliest) <= latest:
+                breaks = (
+                    Break(
+                        id=f"{eng.code}/lunch",
+                        time_windows=(TimeWindow(start=sec(row.break_earliest), end=latest),),
+                        duration=row.break_minutes * 60,
+                    ),
+                )
+        if not breaks:
+            steps = [s for s in steps if s.type is not StepType.BREAK]
+        shift = Shift(
+            id=str(row.id),
+            engineer_id=eng.code,
+            start=0,
+            end=0,
+            time_window=TimeWindow(start=sec(row.start), end=sec(row.end)),
+            skills=tuple(eng.skills.items()),
+            breaks=breaks,
+            max_jobs=row.max_jobs,
+        )
+        problem = Problem(
+            locations=tuple(locations),
+            matrix=_PROVIDER.matrix(locations),
+            jobs=tuple(problem_jobs),
+            shifts=(shift,),
+        )
+        route = None
+        if route_row is not None:
+            route = Route(
+                shift_id=shift.id,
+                engineer_id=eng.code,
+                steps=tuple(steps),
+                travel_time=0,
+                distance=0,
+                service=0,
+                waiting_time=0,
+                lateness=0,
+            )
+        out.append(_ShiftDay(row, eng, plan, route_row, origin, problem, route, rows, depot_at))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Parts
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Supply:
+    van: frozenset[int]  # engineer ids whose van holds every needed part
+    depots: tuple[m.Depot, ...]  # depots of the territory holding every needed part
+
+
+def _supply(
+    session: Session, territory_id: int, needed: dict[int, int], engineer_ids: Iterable[int]
+) -> _Supply:
+    if not needed:
+        return _Supply(frozenset(), ())
+    rows = session.scalars(
+        select(m.Stock).where(
+            m.Stock.part_id.in_(needed),
+            (m.Stock.engineer_id.in_(list(engineer_ids)))
+            | m.Stock.depot_id.in_(select(m.Depot.id).where(m.Depot.territory_id == territory_id)),
+        )
+    ).all()
+    held: dict[tuple[str, int], set[int]] = {}
+    for st in rows:
+        if st.quantity - st.reserved >= needed[st.part_id]:
+            place = ("van", st.engineer_id) if st.engineer_id is not None else ("depot", st.depot_id or 0)
+            held.setdefault(place, set()).add(st.part_id)
+    full = {place for place, parts in held.items() if parts >= set(needed)}
+    depot_ids = sorted(i for kind, i in full if kind == "depot")
+    depots = tuple(session.scalars(select(m.Depot).where(m.Depot.id.in_(depot_ids)).order_by(m.Depot.code)))
+    return _Supply(frozenset(i for kind, i in full if kind == "van"), depots)
+
+
+# ---------------------------------------------------------------------------------------------
+# Quote
+# ---------------------------------------------------------------------------------------------
+
+
+def _local_today(now: datetime, tz: str) -> date:
+    return now.astimezone(ZoneInfo(tz)).date()
+
+
+def _days(requested: Sequence[date] | None, today: date) -> list[date]:
+    if not requested:
+        return [today + timedelta(days=k) for k in range(DEFAULT_DAYS)]
+    for k, d in enumerate(requested):
+        if d < today:
+            raise InvalidInputError(f"preferred_days.{k}", f"{d} is in the past (today is {today})")
+        if d > today + timedelta(days=MAX_DAYS_AHEAD):
+            raise InvalidInputError(f"preferred_days.{k}", f"book at most {MAX_DAYS_AHEAD} days ahead")
+    return sorted(set(requested))
+
+
+def _windows(day: date, tz: str) -> list[tuple[datetime, datetime]]:
+    zone = ZoneInfo(tz)
+    return [
+        (
+            datetime.combine(day, datetime.min.time(), zone).replace(hour=a).astimezone(UTC),
+            datetime.combine(day, datetime.min.time(), zone).replace(hour=b).astimezone(UTC),
+        )
+        for a, b in SLOT_HOURS
+    ]
+
+
+def slot_id(start: datetime, tz: str) -> str:
+    local = start.astimezone(ZoneInfo(tz))
+    return local.strftime("%Y-%m-%dT%H:%M")
+
+
+@dataclass(slots=True)
+class _Context:
+    site: m.Site
+    asset: m.Asset | None
+    territory: m.Territory
+    request: QuoteRequest
+    needed: dict[int, int]  # part id → quantity
+    deadline: datetime | None
+
+
+def _context(session: Session, req: QuoteRequest, now: datetime) -> tuple[_Context, dict[str, Any]]:
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    site = site_by_code(session, req.site)
+    asset = asset_by_serial(session, req.asset) if req.asset else None
+    if req.duration_minutes <= 0:
+        raise InvalidInputError("duration_minutes", "must be positive")
+    check_skills(session, req.skills)
+    for sku, qty in req.parts.items():
+        if qty <= 0:
+            raise InvalidInputError(f"parts.{sku}", "quantity must be positive")
+    parts = parts_by_sku(session, req.parts)
+    territory = session.get_one(m.Territory, site.territory_id)
+    entitlement = check_entitlement(session, site, asset, _local_today(now, territory.timezone))
+    deadline = (
+        sla.response_deadline(entitlement.policy, now, territory.timezone) if entitlement.policy else None
+    )
+    needed = {parts[sku].id: qty for sku, qty in req.parts.items()}
+    return _Context(site, asset, territory, req, needed, deadline), entitlement.as_dict()
+
+
+def _new_job(ctx: _Context, origin: datetime) -> Job:
+    return Job(
+        id=NEW,
+        location=1,
+        service=ctx.request.duration_minutes * 60,
+        skills=tuple(ctx.request.skills.items()),
+        deadline=int((ctx.deadline - origin).total_seconds()) if ctx.deadline else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Offer:
+    option: Option
+    day: _ShiftDay
+    depot: m.Depot | None
+
+
+def _offers(
+    session: Session,
+    ctx: _Context,
+    day: date,
+    windows: Sequence[tuple[datetime, datetime]],
+    now: datetime,
+    *,
+    only_shift: int | None = None,
+    depot_only: m.Depot | None = None,
+    van_only: bool = False,
+    lock_route: bool = False,
+) -> list[_Offer]:
+    """Every feasible (window, shift) insertion for ``day``: best gap per shift and window."""
+    tz = ctx.territory.timezone
+    shifts = _territory_shifts(session, ctx.territory.id, day, only_shift)
+    required = ctx.request.skills
+    shifts = [s for s in shifts if all(s.engineer.skills.get(k, 0) >= lv for k, lv in required.items())]
+    if not shifts:
+        return []
+    supply = _supply(session, ctx.territory.id, ctx.needed, [s.engineer_id for s in shifts])
+    if ctx.needed:
+        depots: tuple[m.Depot, ...] = supply.depots
+        if depot_only is not None:
+            depots = tuple(d for d in depots if d.id == depot_only.id)
+        if van_only:
+            depots = ()
+        shifts = [s for s in shifts if (s.engineer_id in supply.van and depot_only is None) or bool(depots)]
+    else:
+        depots = ()
+    origin = _origin(day, tz)
+    here = (ctx.site.lat, ctx.site.lon)
+    days = _shift_days(
+        session, ctx.territory, day, here, _new_job(ctx, origin), depots, shifts, lock_route=lock_route
+    )
+    tws = [
+        TimeWindow(start=int((a - origin).total_seconds()), end=int((b - origin).total_seconds()))
+        for a, b in windows
+    ]
+    not_before = int((now - origin).total_seconds())
+    offers: list[_Offer] = []
+    for sd in days:
+        pickups: dict[str, tuple[int, ...]] = {}
+        from_van = not ctx.needed or (sd.engineer.id in supply.van and depot_only is None)
+        if not from_van:
+            pickups[sd.problem.shifts[0].id] = tuple(sd.depot_at)
+        routes = [sd.route] if sd.route is not None else []
+        for o in insert(sd.problem, routes, NEW, tws, pickups=pickups, not_before=not_before):
+            offers.append(_Offer(o, sd, sd.depot_at[o.depot] if o.depot is not None else None))
+    return offers
+
+
+def _slot(ctx: _Context, offer: _Offer, now: datetime) -> dict[str, Any]:
+    o, sd = offer.option, offer.day
+    tz = ctx.territory.timezone
+    start, end, eta = sd.at(o.window.start), sd.at(o.window.end), sd.at(o.start)
+    kept = ctx.deadline is None or eta <= ctx.deadline
+    travel_min = round(o.added_travel / 60)
+    score = round((eta - now).total_seconds() / 60 + TRAVEL_WEIGHT * o.added_travel / 60)
+    return {
+        "slot_id": slot_id(start, tz),
+        "day": sd.shift.day.isoformat(),
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "engineer": sd.engineer.code,
+        "engineer_name": sd.engineer.name,
+        "eta": eta.isoformat(),
+        "added_travel_minutes": travel_min,
+        "sla_kept": kept,
+        "parts_source": (None if not ctx.needed else "depot" if offer.depot is not None else "van"),
+        "depot": offer.depot.code if offer.depot is not None else None,
+        "score": score,
+        # what the confirmation needs to find the same place again
+        "shift_id": sd.shift.id,
+        "route_id": sd.route_row.id if sd.route_row is not None else None,
+        "route_version": sd.route_row.version if sd.route_row is not None else None,
+        "depot_id": offer.depot.id if offer.depot is not None else None,
+    }
+
+
+def _rank(slots: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(slots, key=lambda s: (not s["sla_kept"], s["score"], s["start"]))
+
+
+def _slots(session: Session, ctx: _Context, days: Sequence[date], now: datetime) -> list[dict[str, Any]]:
+    tz = ctx.territory.timezone
+    slots: list[dict[str, Any]] = []
+    for day in days:
+        windows = [(a, b) for a, b in _windows(day, tz) if a >= now]
+        if not windows:
+            continue
+        best: dict[int, _Offer] = {}
+        for offer in _offers(session, ctx, day, windows, now):
+            key = offer.option.window.start
+            cur = best.get(key)
+            if cur is None or (offer.option.added_travel, offer.option.start, offer.day.engineer.code) < (
+                cur.option.added_travel,
+                cur.option.start,
+                cur.day.engineer.code,
+            ):
+                best[key] = offer
+        slots.extend(_slot(ctx, o, now) for o in best.values())
+    return _rank(slots)
+
+
+def quote(session: Session, req: QuoteRequest, *, actor: str, now: datetime) -> m.Quote:
+    """Offer slots and store them as a quote valid for ``quote_ttl_seconds``.
+
+    Raises 409 ``customer`` on credit hold, 409 ``parts`` when nothing in the territory can
+    supply the parts, 422 naming the field for bad input. No feasible slot is not an error:
+    the quote's slot list is empty.
+    """
+    ctx, entitlement = _context(session, req, now)
+    today = _local_today(now, ctx.territory.timezone)
+    days = _days(req.preferred_days, today)
+    if ctx.needed:
+        engineer_ids = session.scalars(
+            select(m.Engineer.id).where(m.Engineer.territory_id == ctx.territory.id, m.Engineer.active)
+        ).all()
+        supply = _supply(session, ctx.territory.id, ctx.needed, engineer_ids)
+        if not supply.van and not supply.depots:
+            raise ConflictError(
+                "parts",
+                f"part_unavailable: no van or depot in {ctx.territory.code} holds "
+                + ", ".join(f"{q} × {s}" for s, q in sorted(req.parts.items())),
+            )
+    slots = _slots(session, ctx, days, now)
+    q = m.Quote(
+        id=str(uuid.uuid4()),
+        site_id=ctx.site.id,
+        created_by=actor,
+        created_at=now,
+        expires_at=now + timedelta(seconds=get_settings().quote_ttl_seconds),
+        request={
+            "site": req.site,
+            "asset": req.asset,
+            "description": req.description,
+            "skills": dict(req.skills),
+            "duration_minutes": req.duration_minutes,
+            "parts": dict(req.parts),
+            "preferred_days": [d.isoformat() for d in days],
+            "territory": ctx.territory.code,
+            "response_deadline": ctx.deadline.isoformat() if ctx.deadline else None,
+        },
+        entitlement=entitlement,
+        slots=slots,
+    )
+    session.add(q)
+    session.flush()
+    return q
+
+
+def _request_of(q: m.Quote) -> QuoteRequest:
+    r = q.request
+    return QuoteRequest(
+        site=r["site"],
+        skills=dict(r["skills"]),
+        duration_minutes=int(r["duration_minutes"]),
+        description=r.get("description", ""),
+        asset=r.get("asset"),
+        parts=dict(r.get("parts", {})),
+        preferred_days=[date.fromisoformat(d) for d in r.get("preferred_days", [])],
+    )
+
+
+def requote(session: Session, q: m.Quote, *, actor: str, now: datetime) -> m.Quote:
+    """A fresh quote for the same call (the alternatives a refused confirmation offers)."""
+    req = _request_of(q)
+    tz = session.get_one(m.Territory, session.get_one(m.Site, q.site_id).territory_id).timezone
+    today = _local_today(now, tz)
+    days = [d for d in req.preferred_days or [] if d >= today]
+    return quote(
+        session,
+        QuoteRequest(req.site, req.skills, req.duration_minutes, req.description, req.asset, req.parts, days),
+        actor=actor,
+        now=now,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Confirm
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReservedPart:
+    sku: str
+    quantity: int
+    source: str  # "van" | "depot"
+    depot: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BookingResult:
+    booking_id: int
+    quote_id: str
+    slot_id: str
+    job: str
+    engineer: str
+    engineer_name: str
+    window_start: datetime
+    window_end: datetime
+    eta: datetime
+    response_deadline: datetime | None
+    sla_kept: bool
+    parts: list[ReservedPart]
+    created: bool  # False: a retry answered with the booking made the first time
+
+
+class _SlotGoneError(ConflictError):
+    """The slot cannot be had any more; the caller gets fresh alternatives."""
+
+
+def request_hash(quote_id: str, slot_id: str) -> str:
+    return hashlib.sha256(f"{quote_id}\n{slot_id}".encode()).hexdigest()
+
+
+def _result(s: Session, booking: m.Booking, created: bool) -> BookingResult:
+    job = s.get_one(m.Job, booking.job_id)
+    q = s.get_one(m.Quote, booking.quote_id)
+    slot = next(x for x in q.slots if x["slot_id"] == booking.slot_id)
+    engineer = s.get_one(m.Engineer, job.engineer_id) if job.engineer_id else None
+    visit = s.scalars(
+        select(m.Visit).where(m.Visit.job_id == job.id).order_by(m.Visit.id.desc()).limit(1)
+    ).first()
+    parts: list[ReservedPart] = []
+    for res, stock, part in s.execute(
+        select(m.PartReservation, m.Stock, m.Part)
+        .join(m.Stock, m.Stock.id == m.PartReservation.stock_id)
+        .join(m.Part, m.Part.id == m.Stock.part_id)
+        .where(m.PartReservation.job_id == job.id)
+        .order_by(m.Part.sku)
+    ).all():
+        depot = s.get(m.Depot, stock.depot_id) if stock.depot_id else None
+        parts.append(
+            ReservedPart(part.sku, res.quantity, "depot" if depot else "van", depot.code if depot else None)
+        )
+    window = job.windows[0]
+    eta = visit.start if visit is not None else datetime.fromisoformat(slot["eta"])
+    return BookingResult(
+        booking_id=booking.id,
+        quote_id=booking.quote_id,
+        slot_id=booking.slot_id,
+        job=job.code,
+        engineer=engineer.code if engineer else slot["engineer"],
+        engineer_name=engineer.name if engineer else slot["engineer_name"],
+        window_start=window.start,
+        window_end=window.end,
+        eta=eta,
+        response_deadline=job.response_deadline,
+        sla_kept=job.response_deadline is None or eta <= job.response_deadline,
+        parts=parts,
+        created=created,
+    )
+
+
+def _existing(s: Session, key: str, digest: str) -> m.Booking | None:
+    booking = s.scalars(select(m.Booking).where(m.Booking.idempotency_key == key)).one_or_none()
+    if booking is not None and booking.request_hash != digest:
+        raise InvalidInputError(
+            "Idempotency-Key", "this key was used for another booking request; use a new key"
+        )
+    return booking
+
+
+def confirm(
+    sessions: sessionmaker[Session],
+    quote_id: str,
+    slot: str,
+    key: str,
+    *,
+    actor: str,
+    now: datetime,
+) -> BookingResult:
+    """Book slot ``slot`` of quote ``quote_id`` once per idempotency ``key`` (see module doc)."""
+    key = key.strip()
+    if not key or len(key) > 80:
+        raise InvalidInputError("Idempotency-Key", "give a key of 1 to 80 characters")
+    digest = request_hash(quote_id, slot)
+    with sessions() as s:
+        found = _existing(s, key, digest)
+        if found is not None:
+            return _result(s, found, False)
+    try:
+        with transaction(sessions) as s:
+            booking, created = _book(s, quote_id, slot, key, digest, actor=actor, now=now)
+            return _result(s, booking, created)
+    except IntegrityError:
+        # A concurrent request with the same key won the race: answer with its booking.
+        with sessions() as s:
+            found = _existing(s, key, digest)
+            if found is None:
+                raise
+            return _result(s, found, False)
+    except _SlotGoneError as gone:
+        with transaction(sessions) as s:
+            old = s.get_one(m.Quote, quote_id)
+            fresh = requote(s, old, actor=actor, now=now)
+            alternatives = [public_slot(x) for x in fresh.slots]
+        raise ConflictError(
+            gone.field,
+            gone.reason,
+            extra={
+                "alternatives": alternatives,
+                "quote_id": fresh.id,
+                "expires_at": fresh.expires_at.isoformat(),
+            },
+        ) from None
+
+
+def public_slot(slot: dict[str, Any]) -> dict[str, Any]:
+    """A stored slot without the internal keys the confirmation uses."""
+    hidden = {"shift_id", "route_id", "route_version", "depot_id"}
+    return {k: v for k, v in slot.items() if k not in hidden}
+
+
+def _book(
+    s: Session, quote_id: str, slot_key: str, key: str, digest: str, *, actor: str, now: datetime
+) -> tuple[m.Booking, bool]:
+    q = s.get(m.Quote, quote_id, with_for_update=True)
+    if q is None:
+        raise NotFoundError("quote_id", f"no quote {quote_id!r}")
+    found = _existing(s, key, digest)  # a same-key request may have committed while we waited
+    if found is not None:
+        return found, False
+    taken = s.scalars(select(m.Booking).where(m.Booking.quote_id == q.id)).first()
+    if taken is not None:
+        code = s.get_one(m.Job, taken.job_id).code
+        raise ConflictError("quote_id", f"this quote was already booked as job {code}; quote again")
+    slot = next((x for x in q.slots if x["slot_id"] == slot_key), None)
+    if slot is None:
+        raise InvalidInputError("slot_id", f"quote {quote_id} has no slot {slot_key!r}")
+    if now > q.expires_at:
+        raise _SlotGoneError("quote_id", f"the quote expired at {q.expires_at.isoformat()}; quote again")
+    shift_row = s.get(m.Shift, slot["shift_id"], with_for_update=True)
+    if shift_row is None:
+        raise _SlotGoneError("slot_id", "the engineer's shift is gone")
+    req = _request_of(q)
+    ctx, _ = _context(s, req, now)
+    start, end = datetime.fromisoformat(slot["start"]), datetime.fromisoformat(slot["end"])
+    depot = s.get(m.Depot, slot["depot_id"]) if slot.get("depot_id") else None
+    offers = _offers(
+        s,
+        ctx,
+        shift_row.day,
+        [(start, end)],
+        now,
+        only_shift=shift_row.id,
+        depot_only=depot,
+        van_only=slot.get("parts_source") == "van",
+        lock_route=True,
+    )
+    if not offers:
+        raise _SlotGoneError("slot_id", f"slot {slot_key} is no longer available with {slot['engineer']}")
+    offer = min(offers, key=lambda o: (o.option.added_travel, o.option.start))
+    sd = offer.day
+    eta = sd.at(offer.option.start)
+    if slot["sla_kept"] and ctx.deadline is not None and eta > ctx.deadline:
+        raise _SlotGoneError("slot_id", f"slot {slot_key} can no longer keep the SLA promise")
+    job = create_job(
+        s,
+        NewJob(
+            site=req.site,
+            duration_minutes=req.duration_minutes,
+            skills=req.skills,
+            description=req.description,
+            asset=req.asset,
+            reported_at=q.created_at,
+            windows=[(start, end)],
+            parts=req.parts,
+        ),
+        actor=actor,
+        now=now,
+    )
+    plan, route_row = _route_for(s, sd, ctx.territory)
+    new_route = apply(sd.problem, sd.route, offer.option, NEW)
+    _write_visits(s, sd, route_row, new_route, job, offer.option)
+    job.engineer_id = sd.engineer.id
+    if plan.status is m.PlanStatus.PUBLISHED:
+        transition(s, job, m.JobStatus.SCHEDULED, actor=actor, note=f"booked into plan {plan.id}", at=now)
+    _reserve(s, job, ctx.needed, sd.engineer.id, offer.depot)
+    booking = m.Booking(
+        idempotency_key=key,
+        request_hash=digest,
+        quote_id=q.id,
+        slot_id=slot_key,
+        job_id=job.id,
+        created_by=actor,
+        created_at=now,
+    )
+    s.add(booking)
+    s.flush()
+    return booking, True
+
+
+def _route_for(s: Session, sd: _ShiftDay, territory: m.Territory) -> tuple[m.Plan, m.Route]:
+    """The route row to write, bumping its version only if nobody changed it since we read it."""
+    if sd.route_row is not None:
+        assert sd.plan is not None
+        bumped = s.execute(
+            update(m.Route)
+            .where(m.Route.id == sd.route_row.id, m.Route.version == sd.route_row.version)
+            .values(version=m.Route.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if bumped.rowcount != 1:  # type: ignore[attr-defined]
+            raise _SlotGoneError("slot_id", "the engineer's route changed meanwhile; here are fresh slots")
+        route_row = s.get_one(m.Route, sd.route_row.id)
+        s.refresh(route_row)  # the version we just bumped
+        return sd.plan, route_row
+    plan = sd.plan
+    if plan is None:
+        s.get(m.Territory, territory.id, with_for_update=True)  # one new plan per territory-day
+        plan = current_plan(s, territory.id, sd.shift.day)
+        if plan is None:
+            plan = m.Plan(
+                territory_id=territory.id,
+                day=sd.shift.day,
+                days=1,
+                status=m.PlanStatus.DRAFT,
+                kpis={"source": "booking"},
+            )
+            s.add(plan)
+            s.flush()
+    route = m.Route(
+        plan_id=plan.id,
+        shift_id=sd.shift.id,
+        engineer_id=sd.engineer.id,
+        start=sd.origin,
+        end=sd.origin,
+        travel_seconds=0,
+        distance_m=0,
+        version=1,
+    )
+    s.add(route)
+    s.flush()
+    return plan, route
+
+
+def _write_visits(
+    s: Session, sd: _ShiftDay, route_row: m.Route, new_route: Route, job: m.Job, option: Option
+) -> None:
+    """Renumber the route's visits in the new order and give all of them the new times."""
+    existing = list(s.scalars(select(m.Visit).where(m.Visit.route_id == route_row.id)))
+    by_id = {v.id: v for v in existing}
+    for k, v in enumerate(existing):
+        v.seq = -(k + 1)  # out of the way of the unique (route, seq) while renumbering
+    s.flush()
+    seq = 0
+    kept: set[int] = set()
+    for st in new_route.steps:
+        if st.type not in (StepType.JOB, StepType.BREAK):
+            continue
+        seq += 1
+        begin = st.arrival + st.waiting_time
+        known = sd.rows.get(st.id or "")
+        row = by_id[known] if known is not None else None
+        if row is None:
+            kind = "break" if st.type is StepType.BREAK else "depot" if is_pickup(st.id) else "job"
+            row = m.Visit(route_id=route_row.id, kind=kind, job_id=job.id if st.id == NEW else None, seq=seq)
+            s.add(row)
+        kept.add(id(row))
+        row.seq = seq
+        row.arrival, row.start, row.end = sd.at(st.arrival), sd.at(begin), sd.at(begin + st.service)
+        row.waiting_seconds, row.late_seconds = st.waiting_time, st.lateness
+    for v in existing:
+        if id(v) not in kept:  # a stop we could not time (e.g. an orphaned pick-up) goes last
+            seq += 1
+            v.seq = seq
+    route_row.start = sd.at(new_route.steps[0].arrival)
+    route_row.end = sd.at(new_route.steps[-1].arrival)
+    route_row.travel_seconds = new_route.travel_time
+    route_row.distance_m = new_route.distance
+    s.flush()
+
+
+def _reserve(s: Session, job: m.Job, needed: dict[int, int], engineer_id: int, depot: m.Depot | None) -> None:
+    for part_id, qty in sorted(needed.items()):
+        place = m.Stock.depot_id == depot.id if depot is not None else m.Stock.engineer_id == engineer_id
+        stock_id = s.scalars(select(m.Stock.id).where(m.Stock.part_id == part_id, place)).first()
+        done = (
+            s.execute(
+                update(m.Stock)
+                .where(m.Stock.id == stock_id, m.Stock.reserved + qty <= m.Stock.quantity)
+                .values(reserved=m.Stock.reserved + qty)
+                .execution_options(synchronize_session=False)
+            )
+            if stock_id is not None
+            else None
+        )
+        if done is None or done.rowcount != 1:  # type: ignore[attr-defined]
+            raise _SlotGoneError("parts", "the parts were taken meanwhile; here are fresh slots")
+        assert stock_id is not None
+        s.add(m.PartReservation(job_id=job.id, stock_id=stock_id, quantity=qty, created_at=job.created_at))
+    s.flush()
+
+
+def check_stored_route(session: Session, route_id: int) -> tuple[CheckReport, dict[str, m.Visit]]:
+    """Run the independent checker on a stored route (its visits in order, timed afresh).
+
+    Returns the report and the visit rows by solver step id (job code, pick-up id, break id),
+    so a caller can compare the stored ETAs with the checker's schedule.
+    """
+    row = session.get_one(m.Route, route_id)
+    plan = session.get_one(m.Plan, row.plan_id)
+    day = session.get_one(m.Shift, row.shift_id).day
+    territory = session.get_one(m.Territory, plan.territory_id)
+    [shift] = _territory_shifts(session, territory.id, day, row.shift_id)
+    here = (shift.engineer.home_lat, shift.engineer.home_lon)  # no new job: a placeholder
+    [sd] = _shift_days(session, territory, day, here, Job(id=NEW, location=1), (), [shift], plan=plan)
+    assert sd.route is not None
+    checked, solution = checkable(sd.problem, [sd.route], sd.route, NEW, TimeWindow(start=0, end=0))
+    visits = {v.id: v for v in session.scalars(select(m.Visit).where(m.Visit.route_id == route_id))}
+    return check(checked, solution), {k: visits[v] for k, v in sd.rows.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# What the customer is told
+# ---------------------------------------------------------------------------------------------
+
+CUSTOMER_WORDING: dict[m.JobStatus, str] = {
+    m.JobStatus.NEW: "We have your request and are arranging a visit.",
+    m.JobStatus.SCHEDULED: "Your visit is booked.",
+    m.JobStatus.DISPATCHED: "Your visit is booked and on the engineer's route for the day.",
+    m.JobStatus.EN_ROUTE: "Your engineer is on the way.",
+    m.JobStatus.ON_SITE: "Your engineer is with you.",
+    m.JobStatus.COMPLETED: "The work is done.",
+    m.JobStatus.INCOMPLETE: "The work needs another visit; we will contact you to arrange it.",
+    m.JobStatus.CANCELLED: "The visit is cancelled.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerStatus:
+    job: str
+    status: m.JobStatus
+    message: str
+    booked_window: tuple[datetime, datetime] | None
+    eta_window: tuple[datetime, datetime] | None
+    engineer_first_name: str | None
+
+
+def customer_status(session: Session, code: str, *, now: datetime) -> CustomerStatus:
+    """What a caller asking "when will they come?" is told: no surnames, no exact route.
+
+    The ETA window is the planned start ± `ETA_MARGIN`, clipped to the booked window, from
+    the job's visit in the current plan (published before draft); none once the visit is
+    under way or over.
+    """
+    job = get_job(session, code)
+    windows = [(w.start, w.end) for w in job.windows]
+    booked = next((w for w in windows if w[1] >= now), windows[-1] if windows else None)
+    eta_window = None
+    if job.status in (m.JobStatus.NEW, m.JobStatus.SCHEDULED, m.JobStatus.DISPATCHED):
+        visit = session.execute(
+            select(m.Visit)
+            .join(m.Route, m.Route.id == m.Visit.route_id)
+            .join(m.Plan, m.Plan.id == m.Route.plan_id)
+            .where(
+                m.Visit.job_id == job.id,
+                m.Plan.status.in_([m.PlanStatus.PUBLISHED, m.PlanStatus.DRAFT]),
+            )
+            .order_by((m.Plan.status == m.PlanStatus.PUBLISHED).desc(), m.Plan.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if visit is not None:
+            lo, hi = visit.start - ETA_MARGIN, visit.start + ETA_MARGIN
+            if booked is not None and max(lo, booked[0]) < min(hi, booked[1]):
+                lo, hi = max(lo, booked[0]), min(hi, booked[1])
+            eta_window = (lo, hi)
+    engineer = session.get(m.Engineer, job.engineer_id) if job.engineer_id else None
+    first = engineer.name.split()[0] if engineer is not None and engineer.name.split() else None
+    return CustomerStatus(job.code, job.status, CUSTOMER_WORDING[job.status], booked, eta_window, first)

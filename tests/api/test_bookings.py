@@ -1,0 +1,282 @@
+"""Call-centre bookings through the API, on SQLite and PostgreSQL, on a pinned clock.
+
+"Now" is Monday 2026-11-23 10:00 in Guangzhou, so the demo day (2026-11-24) is tomorrow.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from dispatch import booking
+from dispatch import models as m
+from dispatch.db import transaction
+from dispatch.planning import create_run, publish, run_plan, territory_by_code
+from tests.api.conftest import Api
+
+CST = timezone(timedelta(hours=8))
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=CST)
+DAY = date(2026, 11, 24)
+GOLD_DEADLINE = datetime(2026, 11, 24, 12, 0, tzinfo=CST)  # 8 business hours today + 4 tomorrow
+HEATER: dict[str, Any] = {
+    "site": "S0002",
+    "asset": "WA07000002",
+    "skills": {"water_heater": 1},
+    "duration_minutes": 40,
+}
+
+
+def at(api: Api, now: datetime) -> None:
+    api.client.app.state.clock = lambda: now  # type: ignore[attr-defined]
+
+
+def quote(api: Api, who: str = "agent", **body: Any) -> Any:
+    at(api, body.pop("now", NOW))
+    return api.post("/bookings/quote", who=who, json={"preferred_days": [DAY.isoformat()], **body})
+
+
+def book(api: Api, quote_id: str, slot_id: str, key: str | None, who: str = "agent") -> Any:
+    headers = {"Idempotency-Key": key} if key is not None else {}
+    return api.post("/bookings", who=who, json={"quote_id": quote_id, "slot_id": slot_id}, headers=headers)
+
+
+def plan_gz(api: Api, *, publish_it: bool) -> int:
+    with transaction(api.sessions) as s:
+        run_id = create_run(s, territory_by_code(s, "GZ"), DAY, requested_by="test").id
+    assert run_plan(api.database_url, run_id, time_limit=2) == "succeeded"
+    with transaction(api.sessions) as s:
+        plan_id = s.get_one(m.PlanRun, run_id).plan_id
+        assert plan_id is not None
+        if publish_it:
+            publish(s, plan_id, actor="dispatcher:test")
+    return plan_id
+
+
+def route_of_job(api: Api, code: str) -> tuple[m.Route, list[m.Visit]]:
+    with api.sessions() as s:
+        job = s.scalars(select(m.Job).where(m.Job.code == code)).one()
+        visit = s.scalars(select(m.Visit).where(m.Visit.job_id == job.id)).one()
+        route = s.get_one(m.Route, visit.route_id)
+        visits = list(s.scalars(select(m.Visit).where(m.Visit.route_id == route.id).order_by(m.Visit.seq)))
+        return route, visits
+
+
+def assert_route_checks(api: Api, route_id: int) -> None:
+    """The stored route passes the independent checker, and its stored ETAs are the checker's."""
+    with api.sessions() as s:
+        report, rows = booking.check_stored_route(s, route_id)
+        assert report.feasible, report.describe()
+        route = s.get_one(m.Route, route_id)
+        plan = s.get_one(m.Plan, route.plan_id)
+        origin = datetime.combine(plan.day if plan.days == 1 else DAY, datetime.min.time(), CST)
+        for step_id, start in report.service_start.items():
+            assert rows[step_id].start == origin + timedelta(seconds=start), step_id
+
+
+def test_a_quote_checks_the_contract_and_offers_feasible_ranked_slots(api: Api) -> None:
+    r = quote(api, **HEATER)
+    assert r.status_code == 201, r.text
+    q = r.json()
+    assert q["entitlement"]["cover"] == "contract" and q["entitlement"]["sla_policy"] == "GOLD"
+    assert q["entitlement"]["contract"] == "K0002"
+    assert datetime.fromisoformat(q["response_deadline"]) == GOLD_DEADLINE
+    slots = q["slots"]
+    assert len(slots) == 5 and len({s["slot_id"] for s in slots}) == 5
+    for s in slots:
+        start, end, eta = (datetime.fromisoformat(s[k]) for k in ("start", "end", "eta"))
+        assert start.astimezone(CST).date() == DAY and end - start == timedelta(hours=2)
+        assert start <= eta <= end
+        assert s["sla_kept"] is (eta <= GOLD_DEADLINE)
+    kept = [s["sla_kept"] for s in slots]
+    assert kept == sorted(kept, reverse=True) and any(kept) and not all(kept)
+    for group in (True, False):
+        scores = [s["score"] for s in slots if s["sla_kept"] is group]
+        assert scores == sorted(scores)
+    assert "shift_id" not in slots[0]  # internal keys stay inside
+    with api.sessions() as s:
+        stored = s.get_one(m.Quote, q["quote_id"])
+        assert stored.expires_at == NOW + timedelta(seconds=300)
+        skilled = {
+            e.code for e in s.scalars(select(m.Engineer)) if e.skill_levels().get("water_heater", 0) >= 1
+        }
+    assert {s["engineer"] for s in slots} <= skilled
+    # Default days: today (its windows from 10:00 on) and the next two days (no shifts then).
+    r = quote(api, now=datetime(2026, 11, 24, 9, 0, tzinfo=CST), **{**HEATER, "preferred_days": None})
+    assert r.status_code == 201, r.text
+    starts = [datetime.fromisoformat(s["start"]).astimezone(CST) for s in r.json()["slots"]]
+    assert starts and min(starts) == datetime(2026, 11, 24, 10, 0, tzinfo=CST)
+    assert r.json()["entitlement"]["cover"] == "contract"
+
+
+def test_entitlement_warranty_chargeable_and_credit_hold(api: Api) -> None:
+    r = quote(api, site="S0004", asset="WA07000004", skills={"washer": 1}, duration_minutes=60)
+    assert r.status_code == 201, r.text
+    assert r.json()["entitlement"]["cover"] == "warranty" and r.json()["entitlement"]["billable"] is False
+    r = quote(api, site="S0003", asset="FR07000003", skills={"fridge": 1}, duration_minutes=60)
+    assert r.status_code == 201, r.text
+    assert r.json()["entitlement"]["cover"] == "chargeable" and r.json()["entitlement"]["billable"] is True
+    with transaction(api.sessions) as s:
+        s.execute(update(m.Customer).where(m.Customer.code == "C0002").values(on_credit_hold=True))
+    r = quote(api, **HEATER)
+    assert r.status_code == 409 and r.json()["detail"][0]["loc"] == ["customer"]
+    with api.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(m.Quote)) == 2
+
+
+def test_confirm_books_into_the_published_route_reserves_van_parts_and_is_idempotent(api: Api) -> None:
+    plan_id = plan_gz(api, publish_it=True)
+    with transaction(api.sessions) as s:  # the planned day is full: give everyone the evening
+        s.execute(update(m.Shift).values(end=datetime(2026, 11, 24, 21, 0, tzinfo=CST)))
+    q = quote(api, **HEATER, parts={"WH-VALVE": 1}).json()
+    assert q["slots"], q
+    slot = q["slots"][0]
+    with api.sessions() as s:
+        jobs_before = s.scalar(select(func.count()).select_from(m.Job)) or 0
+        stock_before = {st.id: st.reserved for st in s.scalars(select(m.Stock))}
+    r = book(api, q["quote_id"], slot["slot_id"], "call-1")
+    assert r.status_code == 201, r.text
+    b = r.json()
+    assert b["engineer"] == slot["engineer"] and b["sla_kept"] is slot["sla_kept"]
+    window = [datetime.fromisoformat(b["window"][k]) for k in ("start", "end")]
+    assert window == [datetime.fromisoformat(slot["start"]), datetime.fromisoformat(slot["end"])]
+    assert [(p["sku"], p["quantity"], p["source"]) for p in b["parts"]] == [
+        ("WH-VALVE", 1, slot["parts_source"])
+    ]
+    route, visits = route_of_job(api, b["job"])
+    assert route.plan_id == plan_id and route.version == 1  # the solver wrote 0; one booking since
+    assert sum(1 for v in visits if v.kind == "job") >= 2  # booked into a day that had visits
+    assert [v.seq for v in visits] == list(range(1, len(visits) + 1))
+    assert_route_checks(api, route.id)
+    with api.sessions() as s:
+        job = s.scalars(select(m.Job).where(m.Job.code == b["job"])).one()
+        assert job.status is m.JobStatus.SCHEDULED and job.engineer_id == route.engineer_id
+        assert job.response_deadline == GOLD_DEADLINE
+        visit = next(v for v in visits if v.job_id == job.id)
+        assert visit.start == datetime.fromisoformat(b["eta"])
+        assert datetime.fromisoformat(slot["start"]) <= visit.start <= datetime.fromisoformat(slot["end"])
+        [res] = s.scalars(select(m.PartReservation).where(m.PartReservation.job_id == job.id)).all()
+        stock = s.get_one(m.Stock, res.stock_id)
+        assert stock.reserved == stock_before[stock.id] + 1 <= stock.quantity
+        if slot["parts_source"] == "van":
+            assert stock.engineer_id == route.engineer_id
+        else:
+            assert stock.depot_id is not None
+            kinds = [v.kind for v in visits]
+            assert kinds[kinds.index("job", visits.index(visit)) - 1] == "depot"
+    # A retry answers with the same booking, and books nothing more.
+    again = book(api, q["quote_id"], slot["slot_id"], "call-1")
+    assert again.status_code == 200 and again.json()["job"] == b["job"]
+    assert again.json()["booking_id"] == b["booking_id"]
+    other = "2026-11-24T16:00" if slot["slot_id"] != "2026-11-24T16:00" else "2026-11-24T14:00"
+    r = book(api, q["quote_id"], other, "call-1")
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["Idempotency-Key"]
+    r = book(api, q["quote_id"], other, None)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "Idempotency-Key"
+    # One quote books once, whatever the key.
+    r = book(api, q["quote_id"], other, "call-2")
+    assert r.status_code == 409 and r.json()["detail"][0]["loc"] == ["quote_id"]
+    with api.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(m.Job)) == jobs_before + 1
+        assert s.scalar(select(func.count()).select_from(m.Booking)) == 1
+        assert sum(st.reserved for st in s.scalars(select(m.Stock))) == sum(stock_before.values()) + 1
+    # What the customer is told.
+    r = api.get(f"/jobs/{b['job']}/status", who="agent")
+    assert r.status_code == 200, r.text
+    st = r.json()
+    assert st["status"] == "scheduled" and st["message"] == "Your visit is booked."
+    assert st["engineer_first_name"] == b["engineer_name"].split()[0]
+    booked = [datetime.fromisoformat(st["booked_window"][k]) for k in ("start", "end")]
+    eta_win = [datetime.fromisoformat(st["eta_window"][k]) for k in ("start", "end")]
+    eta = datetime.fromisoformat(b["eta"])
+    assert booked == [datetime.fromisoformat(slot["start"]), datetime.fromisoformat(slot["end"])]
+    assert booked[0] <= eta_win[0] <= eta <= eta_win[1] <= booked[1]
+    assert eta_win[1] - eta_win[0] <= timedelta(hours=1)
+    assert api.get(f"/jobs/{b['job']}/status", who="engineer").status_code == 403
+
+
+def test_without_a_plan_a_booking_makes_a_draft_with_that_route_and_a_depot_pickup(api: Api) -> None:
+    # No van in Guangzhou has the valve: it comes from a depot, picked up on the way.
+    with transaction(api.sessions) as s:
+        s.execute(update(m.Stock).where(m.Stock.engineer_id.is_not(None)).values(quantity=0, reserved=0))
+    q = quote(api, **HEATER, parts={"WH-VALVE": 2}).json()
+    assert q["slots"] and all(s["parts_source"] == "depot" and s["depot"] for s in q["slots"])
+    slot = q["slots"][0]
+    r = book(api, q["quote_id"], slot["slot_id"], "k")
+    assert r.status_code == 201, r.text
+    b = r.json()
+    assert b["parts"] == [{"sku": "WH-VALVE", "quantity": 2, "source": "depot", "depot": slot["depot"]}]
+    route, visits = route_of_job(api, b["job"])
+    job_visit = next(v for v in visits if v.kind == "job")
+    assert visits[visits.index(job_visit) - 1].kind == "depot"
+    assert visits[visits.index(job_visit) - 1].end <= job_visit.arrival
+    assert_route_checks(api, route.id)
+    with api.sessions() as s:
+        plan = s.get_one(m.Plan, route.plan_id)
+        assert plan.status is m.PlanStatus.DRAFT and plan.day == DAY and len(plan.routes) == 1
+        job = s.scalars(select(m.Job).where(m.Job.code == b["job"])).one()
+        assert job.status is m.JobStatus.NEW and job.engineer_id == route.engineer_id
+    # A second booking the same day lands in the same draft, and the route still checks.
+    q2 = quote(api, **HEATER).json()
+    r = book(api, q2["quote_id"], q2["slots"][0]["slot_id"], "k2")
+    assert r.status_code == 201, r.text
+    route2, _ = route_of_job(api, r.json()["job"])
+    assert route2.plan_id == route.plan_id
+    assert_route_checks(api, route2.id)
+
+
+def test_expired_quote_and_taken_slot_are_409_with_fresh_alternatives(api: Api) -> None:
+    first = quote(api, **HEATER).json()
+    slot = first["slots"][0]
+    with transaction(api.sessions) as s:  # that engineer can take one more visit that day
+        eng = s.scalars(select(m.Engineer).where(m.Engineer.code == slot["engineer"])).one()
+        s.execute(update(m.Shift).where(m.Shift.engineer_id == eng.id).values(max_jobs=1))
+    rival = quote(api, **HEATER).json()
+    same = next(x for x in rival["slots"] if x["slot_id"] == slot["slot_id"])
+    assert same["engineer"] == slot["engineer"]
+    assert book(api, first["quote_id"], slot["slot_id"], "a").status_code == 201
+    r = book(api, rival["quote_id"], same["slot_id"], "b")
+    assert r.status_code == 409 and r.json()["detail"][0]["loc"] == ["slot_id"]
+    alternatives = r.json()["alternatives"]
+    assert alternatives and all(a["engineer"] != slot["engineer"] for a in alternatives)
+    fresh = r.json()["quote_id"]
+    assert fresh != rival["quote_id"]
+    at(api, NOW)
+    assert book(api, fresh, alternatives[0]["slot_id"], "b2").status_code == 201
+    # An expired quote.
+    old = quote(api, **HEATER).json()
+    at(api, NOW + timedelta(seconds=301))
+    r = book(api, old["quote_id"], old["slots"][0]["slot_id"], "c")
+    assert r.status_code == 409 and r.json()["detail"][0]["loc"] == ["quote_id"]
+    assert "expired" in r.json()["detail"][0]["msg"] and r.json()["alternatives"]
+    with api.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(m.Booking)) == 2
+
+
+def test_bad_bodies_are_422_naming_the_field_and_roles_are_enforced(api: Api) -> None:
+    def loc(r: Any) -> list[Any]:
+        assert r.status_code == 422, r.text
+        return list(r.json()["detail"][0]["loc"])
+
+    assert loc(quote(api, **{**HEATER, "duration_minutes": 0}))[-1] == "duration_minutes"
+    assert loc(quote(api, **{**HEATER, "skills": {"telepathy": 1}})) == ["skills", "telepathy"]
+    assert loc(quote(api, **HEATER, preferred_days=["2026-11-22"])) == ["preferred_days", "0"]
+    assert loc(quote(api, **HEATER, parts={"NOPE": 1})) == ["parts", "NOPE"]
+    assert loc(quote(api, **HEATER, colour="red"))[-1] == "colour"
+    assert loc(quote(api, **{**HEATER, "site": ""}))[-1] == "site"
+    assert quote(api, **{**HEATER, "site": "S9999"}).status_code == 404
+    r = quote(api, **HEATER, parts={"WH-VALVE": 50})
+    assert r.status_code == 409 and r.json()["detail"][0]["loc"] == ["parts"]
+    assert "part_unavailable" in r.json()["detail"][0]["msg"]
+    assert quote(api, who="engineer", **HEATER).status_code == 403
+    assert quote(api, who="dispatcher", **HEATER).status_code == 201
+    q = quote(api, who="admin", **HEATER).json()
+    assert loc(book(api, q["quote_id"], "2026-11-24T09:00", "k")) == ["slot_id"]
+    r = book(api, "00000000-0000-4000-8000-000000000000", "2026-11-24T08:00", "k")
+    assert r.status_code == 404 and r.json()["detail"][0]["loc"] == ["quote_id"]
+    assert loc(book(api, "\x00", "x", "k"))[-1] == "quote_id"
+    assert loc(quote(api, **HEATER, description="nul \x00 byte"))[-1] == "description"
+    assert loc(quote(api, **HEATER, parts={"WH-VALVE": 0}))[-2:] == ["parts", "WH-VALVE"]
+    assert book(api, q["quote_id"], q["slots"][0]["slot_id"], "k", who="engineer").status_code == 403
+    assert api.get("/jobs/NOPE/status", who="agent").status_code == 404
