@@ -51,6 +51,7 @@ def plan_document(session: Session, plan_id: int) -> dict[str, Any]:
             {
                 "engineer": engineers[r.engineer_id].code,
                 "engineer_name": engineers[r.engineer_id].name,
+                "version": r.version,  # send it back with a manual move: a stale view is refused
                 "start": local(r.start),
                 "end": local(r.end),
                 "travel_minutes": round(r.travel_seconds / 60),
@@ -60,6 +61,7 @@ def plan_document(session: Session, plan_id: int) -> dict[str, Any]:
                         "seq": v.seq,
                         "kind": v.kind,
                         "job": jobs[v.job_id].code if v.job_id else None,
+                        "pinned": jobs[v.job_id].pinned if v.job_id else False,
                         "eta": local(v.arrival),
                         "start": local(v.start),
                         "end": local(v.end),

@@ -11,13 +11,13 @@ from __future__ import annotations
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from dispatch import models as m
@@ -109,13 +109,20 @@ def _drive_seconds(origin: Location, site: m.Site) -> int:
 
 
 def load_day(
-    session: Session, territory: m.Territory, day: date, as_of: datetime | None = None, days: int = 1
+    session: Session,
+    territory: m.Territory,
+    day: date,
+    as_of: datetime | None = None,
+    days: int = 1,
+    *,
+    include: Collection[int] = (),
 ) -> TerritoryDay:
     """The solver's view of a territory-day. With ``as_of`` (in-day re-planning) each route
     starts at that moment from where the engineer is: on site, a visit in progress is kept
     first with its real start; en route, the visit stays theirs and first, at the ETA from
     where they were (last finished visit, else home); finished visits are
-    gone; breaks whose window has passed count as taken."""
+    gone; breaks whose window has passed count as taken. Jobs in ``include`` are loaded
+    whatever their status (checking a stored plan whose jobs moved on since)."""
     origin = datetime.combine(day, datetime.min.time(), ZoneInfo(territory.timezone)).astimezone(UTC)
     if not 1 <= days <= 14:
         raise InvalidInputError("days", f"a horizon is 1 to 14 days (got {days})")
@@ -140,7 +147,12 @@ def load_day(
         session.scalars(
             select(m.Job)
             .join(m.Site)
-            .where(m.Site.territory_id == territory.id, m.Job.status.in_(PLANNABLE))
+            .where(
+                m.Site.territory_id == territory.id,
+                or_(m.Job.status.in_(PLANNABLE), m.Job.id.in_(include))
+                if include
+                else m.Job.status.in_(PLANNABLE),
+            )
             .options(selectinload(m.Job.skills), selectinload(m.Job.windows))
             .order_by(m.Job.code)
         ).all()
