@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench-solomon bench-fieldservice clean
+.PHONY: demo test serve lint typecheck bench-solomon bench-fieldservice clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,9 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/dispatch demo
+
+serve: $(STAMP)
+	$(BIN)/dispatch serve
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -465,3 +465,7 @@ def _summary_table(loaded: LoadedProblem, solution: Solution, report: CheckRepor
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

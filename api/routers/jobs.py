@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import BOOKERS, STAFF, Sessions, User, guard
-from api.schemas.common import WindowOut
+from api.schemas.common import Limit, Offset, WindowOut
 from api.schemas.jobs import EventOut, JobIn, JobOut, JobPatch, StatusIn
 from dispatch import jobs as svc
 from dispatch import models as m
@@ -51,11 +51,11 @@ def list_jobs(
     territory: str | None = None,
     status: m.JobStatus | None = None,
     site: str | None = None,
-    limit: int = 200,
-    offset: int = 0,
+    limit: Limit = 200,
+    offset: Offset = 0,
 ) -> list[JobOut]:
     with sessions() as s:
-        rows = svc.list_jobs(s, territory, status, site, max(1, min(limit, 1000)), max(0, offset))
+        rows = svc.list_jobs(s, territory, status, site, limit, offset)
         return [job_out(s, j) for j in rows]
 
 

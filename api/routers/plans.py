@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import STAFF, Sessions, User, guard
 from api.runner import PlanRunner
+from api.schemas.common import PlanId
 from api.schemas.plans import PlanSummary, PublishIn, ReplanIn, RunIn, RunOut
 from dispatch import models as m
 from dispatch import planning
@@ -94,7 +95,7 @@ def list_plans(
 
 
 @router.get("/{plan_id}", **guard(*STAFF))
-def get_plan(plan_id: int, sessions: Sessions) -> dict[str, Any]:
+def get_plan(plan_id: PlanId, sessions: Sessions) -> dict[str, Any]:
     """Routes with visits and ETAs (territory local time), unassigned jobs with reasons, KPIs."""
     with sessions() as s:
         return plan_document(s, plan_id)
@@ -105,7 +106,7 @@ def get_plan(plan_id: int, sessions: Sessions) -> dict[str, Any]:
     **guard(*STAFF, responses={200: {"content": {"application/geo+json": {}}}}),
     response_class=Response,
 )
-def get_plan_geojson(plan_id: int, sessions: Sessions) -> Response:
+def get_plan_geojson(plan_id: PlanId, sessions: Sessions) -> Response:
     """The plan as a GeoJSON FeatureCollection: one LineString per route, a Point per stop."""
     import json
 
@@ -115,7 +116,7 @@ def get_plan_geojson(plan_id: int, sessions: Sessions) -> Response:
 
 
 @router.post("/{plan_id}/publish", response_model=PlanSummary, **guard(*STAFF))
-def publish(plan_id: int, sessions: Sessions, user: User, body: PublishIn | None = None) -> PlanSummary:
+def publish(plan_id: PlanId, sessions: Sessions, user: User, body: PublishIn | None = None) -> PlanSummary:
     """Make a draft the plan of record: its jobs become scheduled (or dispatched)."""
     with transaction(sessions) as s:
         plan = planning.publish(s, plan_id, actor=user.actor, dispatch_now=bool(body and body.dispatch_now))

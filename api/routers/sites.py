@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import BOOKERS, STAFF, Sessions, guard
+from api.schemas.common import Limit, Offset
 from api.schemas.sites import AssetOut, SiteIn, SiteOut, SitePatch
 from dispatch import models as m
 from dispatch import sites as svc
@@ -37,12 +38,12 @@ def list_sites(
     sessions: Sessions,
     territory: str | None = None,
     customer: str | None = None,
-    limit: int = 200,
-    offset: int = 0,
+    limit: Limit = 200,
+    offset: Offset = 0,
 ) -> list[SiteOut]:
     with sessions() as s:
         names = _territories(s)
-        rows = svc.list_sites(s, territory, customer, max(1, min(limit, 1000)), max(0, offset))
+        rows = svc.list_sites(s, territory, customer, limit, offset)
         return [_out(site, names[site.territory_id]) for site in rows]
 
 
