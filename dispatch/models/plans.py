@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.models.base import Base, str_enum, utcnow
@@ -36,7 +36,7 @@ class PlanRun(Base):
     as_of: Mapped[datetime | None]  # in-day re-planning: the moment the plan starts from
     status: Mapped[RunStatus] = mapped_column(str_enum(RunStatus), default=RunStatus.QUEUED)
     progress: Mapped[float] = mapped_column(default=0.0)
-    best_objective: Mapped[int | None]
+    best_objective: Mapped[int | None] = mapped_column(BigInteger)  # penalties exceed 2**31
     message: Mapped[str] = mapped_column(Text, default="")
     requested_by: Mapped[str] = mapped_column(String(80), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -53,7 +53,7 @@ class Plan(Base):
     status: Mapped[PlanStatus] = mapped_column(str_enum(PlanStatus), default=PlanStatus.DRAFT)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None]
-    objective: Mapped[int] = mapped_column(default=0)
+    objective: Mapped[int] = mapped_column(BigInteger, default=0)
     kpis: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     solve_seconds: Mapped[float] = mapped_column(default=0.0)
 

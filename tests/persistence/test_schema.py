@@ -130,3 +130,23 @@ def test_upgrades_keep_existing_rows(engine: Engine, database_url: str) -> None:
     with engine.connect() as conn:
         assert conn.execute(text("SELECT days FROM plan WHERE id = 7")).scalar_one() == 1
         assert conn.execute(text("SELECT plan_id, days FROM plan_run WHERE id = 'r1'")).one() == (7, 1)
+
+
+def test_objectives_beyond_32_bits_are_stored(sessions: sessionmaker[Session]) -> None:
+    """Penalty-laden objectives of large days exceed 2**31 (PostgreSQL refused them once)."""
+    from dispatch.models import Plan, PlanRun
+
+    big = 8_547_338_765
+    with sessions.begin() as s:
+        t = Territory(code="GZ", name="Guangzhou", timezone="Asia/Shanghai")
+        s.add(t)
+        s.flush()
+        plan = Plan(territory_id=t.id, day=date(2026, 11, 24), objective=big)
+        s.add(plan)
+        s.flush()
+        s.add(
+            PlanRun(id="r1", territory_id=t.id, day=date(2026, 11, 24), best_objective=big, plan_id=plan.id)
+        )
+    with sessions() as s:
+        assert s.scalars(select(Plan.objective)).one() == big
+        assert s.scalars(select(PlanRun.best_objective)).one() == big
