@@ -36,14 +36,17 @@ Time is injectable: every entry point takes ``now`` (aware), so tests and the AP
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+import numpy as np
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -55,10 +58,20 @@ from dispatch.errors import ConflictError, InvalidInputError, NotFoundError
 from dispatch.jobs import NewJob, check_skills, create_job, get_job, parts_by_sku
 from dispatch.lifecycle import transition
 from dispatch.settings import get_settings
-from solver import Break, Job, Location, Problem, Route, Shift, Step, StepType, TimeWindow
+from solver import Break, Job, Location, Problem, Route, Shift, Step, StepType, TimeWindow, TravelMatrix
 from solver.check import CheckReport, check
-from solver.insertion import PICKUP_SERVICE, Option, apply, checkable, insert, is_pickup, pickup_id
-from solver.travel import GreatCircleProvider
+from solver.insertion import (
+    PICKUP_SERVICE,
+    Option,
+    apply,
+    checkable,
+    insert,
+    is_pickup,
+    least_added_travel,
+    pickup_id,
+)
+from solver.model import IntArray
+from solver.travel import GreatCircleProvider, grow_matrix, travel_rows
 
 SLOT_HOURS: tuple[tuple[int, int], ...] = ((8, 10), (10, 12), (12, 14), (14, 16), (16, 18))
 """Customer windows offered each day, local time of the territory."""
@@ -200,22 +213,34 @@ def _territory_shifts(
     return out
 
 
-def _shift_days(
+@dataclass(frozen=True, slots=True)
+class _Base:
+    """A shift's current route without the job being quoted: what many quotes share."""
+
+    shift: _ShiftRow
+    plan: m.Plan | None
+    route_row: _RouteRow | None
+    origin: datetime
+    locations: tuple[Location, ...]  # home, then the route's stops
+    jobs: tuple[Job, ...]
+    steps: tuple[Step, ...]
+    solver_shift: Shift
+    rows: dict[str, int]
+    matrix: TravelMatrix  # over ``locations``
+
+
+def _bases(
     session: Session,
     territory: m.Territory,
     day: date,
-    site: tuple[float, float],
-    new_job: Job,
-    depots: Sequence[m.Depot],
     shifts: Sequence[_ShiftRow],
     *,
     lock_route: bool = False,
     plan: m.Plan | None = None,
-) -> list[_ShiftDay]:
-    """Each shift's current route for ``day`` (or its route in ``plan``), with the new job at
-    ``site`` (lat, lon) and the depots as locations. Visits stay as stored, whatever their
-    job's status since (a cancelled visit keeps its place until the next plan). Plain rows,
-    not ORM objects: a quote reads thousands of visits."""
+) -> list[_Base]:
+    """Each shift's current route for ``day`` (or its route in ``plan``). Visits stay as stored,
+    whatever their job's status since (a cancelled visit keeps its place until the next plan).
+    Plain rows, not ORM objects: a quote reads thousands of visits."""
     origin = _origin(day, territory.timezone)
 
     def sec(t: datetime) -> int:
@@ -255,6 +280,7 @@ def _shift_days(
         windows.setdefault(jid, []).append(TimeWindow(start=sec(a), end=sec(b)))
     # Depot pick-ups on stored routes: the depot is where the next job's parts are reserved.
     pickup_depot: dict[int, int] = {}  # job id → depot id
+    all_depots: dict[int, m.Depot] = {}
     if any(kind == "depot" for vs in visits.values() for _, kind, _ in vs):
         for jid, depot_id in session.execute(
             select(m.PartReservation.job_id, m.Stock.depot_id)
@@ -267,19 +293,15 @@ def _shift_days(
         ):
             assert depot_id is not None
             pickup_depot[jid] = depot_id
-    all_depots = {
-        d.id: d for d in session.scalars(select(m.Depot).where(m.Depot.territory_id == territory.id))
-    }
-    out: list[_ShiftDay] = []
+        all_depots = {
+            d.id: d for d in session.scalars(select(m.Depot).where(m.Depot.territory_id == territory.id))
+        }
+    out: list[_Base] = []
     for row in shifts:
         eng = row.engineer
         route_row = routes.get(row.id)
-        locations = [Location(lat=eng.home_lat, lon=eng.home_lon), Location(lat=site[0], lon=site[1])]
-        depot_at: dict[int, m.Depot] = {}
-        for d in depots:
-            depot_at[len(locations)] = d
-            locations.append(Location(lat=d.lat, lon=d.lon))
-        problem_jobs: list[Job] = [new_job]
+        locations = [Location(lat=eng.home_lat, lon=eng.home_lon)]
+        problem_jobs: list[Job] = []
         steps: list[Step] = [Step(type=StepType.START)]
         rows: dict[str, int] = {}
         has_break = route_row is None
@@ -337,26 +359,139 @@ def _shift_days(
             breaks=breaks,
             max_jobs=row.max_jobs,
         )
-        problem = Problem(
-            locations=tuple(locations),
-            matrix=_PROVIDER.matrix(locations),
-            jobs=tuple(problem_jobs),
-            shifts=(shift,),
-        )
-        route = None
-        if route_row is not None:
-            route = Route(
-                shift_id=shift.id,
-                engineer_id=eng.code,
-                steps=tuple(steps),
-                travel_time=0,
-                distance=0,
-                service=0,
-                waiting_time=0,
-                lateness=0,
+        out.append(
+            _Base(
+                row,
+                plan,
+                route_row,
+                origin,
+                tuple(locations),
+                tuple(problem_jobs),
+                tuple(steps),
+                shift,
+                rows,
+                _PROVIDER.matrix(locations),
             )
-        out.append(_ShiftDay(row, eng, plan, route_row, origin, problem, route, rows, depot_at))
+        )
     return out
+
+
+def _complete(
+    base: _Base,
+    site: tuple[float, float],
+    new_job: Job,
+    depots: Sequence[m.Depot],
+    rows: tuple[IntArray, IntArray] | None = None,
+) -> _ShiftDay:
+    """The base route as a solver problem with the quoted job (at ``site``) and ``depots``
+    appended after the route's own locations, so the base's indices stay valid. ``rows``:
+    travel from [site, *depots] to [site, *depots, *base.locations] if already computed."""
+    extra = [Location(lat=site[0], lon=site[1]), *(Location(lat=d.lat, lon=d.lon) for d in depots)]
+    n, k = len(base.locations), len(extra)
+    job = replace(new_job, location=n)
+    depot_at = {n + 1 + i: d for i, d in enumerate(depots)}
+    if rows is None:
+        rows = travel_rows(extra, [*extra, *base.locations], _PROVIDER)
+    matrix = grow_matrix(base.matrix, (rows[0][:, k:], rows[1][:, k:]), (rows[0][:, :k], rows[1][:, :k]))
+    problem = Problem(
+        locations=(*base.locations, *extra),
+        matrix=matrix,
+        jobs=(job, *base.jobs),
+        shifts=(base.solver_shift,),
+    )
+    route = None
+    if base.route_row is not None:
+        route = Route(
+            shift_id=base.solver_shift.id,
+            engineer_id=base.shift.engineer.code,
+            steps=base.steps,
+            travel_time=0,
+            distance=0,
+            service=0,
+            waiting_time=0,
+            lateness=0,
+        )
+    return _ShiftDay(
+        base.shift,
+        base.shift.engineer,
+        base.plan,
+        base.route_row,
+        base.origin,
+        problem,
+        route,
+        base.rows,
+        depot_at,
+    )
+
+
+def _shift_days(
+    session: Session,
+    territory: m.Territory,
+    day: date,
+    site: tuple[float, float],
+    new_job: Job,
+    depots: Sequence[m.Depot],
+    shifts: Sequence[_ShiftRow],
+    *,
+    lock_route: bool = False,
+    plan: m.Plan | None = None,
+) -> list[_ShiftDay]:
+    """Each shift's current route for ``day`` with the new job at ``site`` and the depots."""
+    bases = _bases(session, territory, day, shifts, lock_route=lock_route, plan=plan)
+    return [_complete(b, site, new_job, depots) for b in bases]
+
+
+# ---------------------------------------------------------------------------------------------
+# What quotes share: each territory-day's routes, read once and kept while they stay current
+# ---------------------------------------------------------------------------------------------
+
+CACHE_SECONDS = 20.0
+"""A cached territory-day is re-read after this long even if nothing it stamps changed (shift
+or job edits do not bump route versions). A quote from a stale view can only offer a slot
+that the confirmation, which always reads fresh under locks, then refuses with alternatives."""
+
+
+@dataclass(frozen=True, slots=True)
+class _DayView:
+    stamp: tuple[Any, ...]
+    read_at: float
+    shifts: tuple[_ShiftRow, ...]
+    bases: dict[int, _Base]  # shift id → base
+
+
+_VIEWS: dict[tuple[str, int, date], _DayView] = {}
+_VIEWS_LOCK = threading.Lock()
+
+
+def _stamp(session: Session, territory_id: int, day: date) -> tuple[Any, ...]:
+    """What changes whenever a territory-day's routes change: the plan of record, its status,
+    and its routes' versions (bookings and manual moves bump them)."""
+    plan = current_plan(session, territory_id, day)
+    if plan is None:
+        return (None,)
+    total, count = session.execute(
+        select(func.coalesce(func.sum(m.Route.version), 0), func.count(m.Route.id)).where(
+            m.Route.plan_id == plan.id
+        )
+    ).one()
+    return (plan.id, plan.status.value, int(total), int(count))
+
+
+def _day_view(session: Session, territory: m.Territory, day: date) -> _DayView:
+    key = (str(session.get_bind().engine.url), territory.id, day)
+    stamp = _stamp(session, territory.id, day)
+    with _VIEWS_LOCK:
+        view = _VIEWS.get(key)
+    if view is not None and view.stamp == stamp and time.monotonic() - view.read_at < CACHE_SECONDS:
+        return view
+    shifts = _territory_shifts(session, territory.id, day)
+    bases = _bases(session, territory, day, shifts)
+    view = _DayView(stamp, time.monotonic(), tuple(shifts), {b.shift.id: b for b in bases})
+    with _VIEWS_LOCK:
+        if len(_VIEWS) > 256:
+            _VIEWS.clear()
+        _VIEWS[key] = view
+    return view
 
 
 # ---------------------------------------------------------------------------------------------
@@ -463,7 +598,7 @@ def _context(session: Session, req: QuoteRequest, now: datetime) -> tuple[_Conte
 def _new_job(ctx: _Context, origin: datetime) -> Job:
     return Job(
         id=NEW,
-        location=1,
+        location=0,  # placed by _complete
         service=ctx.request.duration_minutes * 60,
         skills=tuple(ctx.request.skills.items()),
         deadline=int((ctx.deadline - origin).total_seconds()) if ctx.deadline else None,
@@ -491,7 +626,13 @@ def _offers(
 ) -> list[_Offer]:
     """Every feasible (window, shift) insertion for ``day``: best gap per shift and window."""
     tz = ctx.territory.timezone
-    shifts = _territory_shifts(session, ctx.territory.id, day, only_shift)
+    cached = only_shift is None and not lock_route  # a quote; a confirmation always reads fresh
+    view = _day_view(session, ctx.territory, day) if cached else None
+    shifts = (
+        list(view.shifts)
+        if view is not None
+        else _territory_shifts(session, ctx.territory.id, day, only_shift)
+    )
     required = ctx.request.skills
     shifts = [s for s in shifts if all(s.engineer.skills.get(k, 0) >= lv for k, lv in required.items())]
     if not shifts:
@@ -508,23 +649,50 @@ def _offers(
         depots = ()
     origin = _origin(day, tz)
     here = (ctx.site.lat, ctx.site.lon)
-    days = _shift_days(
-        session, ctx.territory, day, here, _new_job(ctx, origin), depots, shifts, lock_route=lock_route
-    )
+    new_job = _new_job(ctx, origin)
+    if view is not None:
+        chosen = [view.bases[sh.id] for sh in shifts]
+        extra = [Location(lat=here[0], lon=here[1]), *(Location(lat=d.lat, lon=d.lon) for d in depots)]
+        everything = [loc for b in chosen for loc in b.locations]
+        rows_d, rows_m = travel_rows(extra, [*extra, *everything], _PROVIDER)
+        k, offset, days = len(extra), len(extra), []
+        for b in chosen:
+            n = len(b.locations)
+            own = (
+                np.concatenate([rows_d[:, :k], rows_d[:, offset : offset + n]], axis=1),
+                np.concatenate([rows_m[:, :k], rows_m[:, offset : offset + n]], axis=1),
+            )
+            days.append(_complete(b, here, new_job, depots, own))
+            offset += n
+    else:
+        days = _shift_days(session, ctx.territory, day, here, new_job, depots, shifts, lock_route=lock_route)
     tws = [
         TimeWindow(start=int((a - origin).total_seconds()), end=int((b - origin).total_seconds()))
         for a, b in windows
     ]
     not_before = int((now - origin).total_seconds())
-    offers: list[_Offer] = []
-    for sd in days:
-        pickups: dict[str, tuple[int, ...]] = {}
+
+    def pickups_of(sd: _ShiftDay) -> dict[str, tuple[int, ...]]:
         from_van = not ctx.needed or (sd.engineer.id in supply.van and depot_only is None)
-        if not from_van:
-            pickups[sd.problem.shifts[0].id] = tuple(sd.depot_at)
+        return {} if from_van else {sd.problem.shifts[0].id: tuple(sd.depot_at)}
+
+    # Cheapest possible detour first; once every window's best offer is cheaper than the next
+    # shift's least possible detour, no later shift can win a window (the quote keeps the least
+    # added travel per window), so the rest are skipped. A confirmation (one shift) tries all.
+    bound = {
+        id(sd): least_added_travel(sd.problem, sd.route, NEW, pickups_of(sd).get(sd.problem.shifts[0].id))
+        for sd in days
+    }
+    days.sort(key=lambda sd: bound[id(sd)])
+    offers: list[_Offer] = []
+    best: dict[int, int] = {}  # window start → least added travel offered so far
+    for sd in days:
+        if len(best) == len(tws) and all(travel < bound[id(sd)] for travel in best.values()):
+            break
         routes = [sd.route] if sd.route is not None else []
-        for o in insert(sd.problem, routes, NEW, tws, pickups=pickups, not_before=not_before):
+        for o in insert(sd.problem, routes, NEW, tws, pickups=pickups_of(sd), not_before=not_before):
             offers.append(_Offer(o, sd, sd.depot_at[o.depot] if o.depot is not None else None))
+            best[o.window.start] = min(best.get(o.window.start, o.added_travel), o.added_travel)
     return offers
 
 
@@ -985,7 +1153,7 @@ def check_stored_route(session: Session, route_id: int) -> tuple[CheckReport, di
     territory = session.get_one(m.Territory, plan.territory_id)
     [shift] = _territory_shifts(session, territory.id, day, row.shift_id)
     here = (shift.engineer.home_lat, shift.engineer.home_lon)  # no new job: a placeholder
-    [sd] = _shift_days(session, territory, day, here, Job(id=NEW, location=1), (), [shift], plan=plan)
+    [sd] = _shift_days(session, territory, day, here, Job(id=NEW, location=0), (), [shift], plan=plan)
     assert sd.route is not None
     checked, solution = checkable(sd.problem, [sd.route], sd.route, NEW, TimeWindow(start=0, end=0))
     visits = {v.id: v for v in session.scalars(select(m.Visit).where(m.Visit.route_id == route_id))}

@@ -23,6 +23,7 @@ by the route's pick-ups so that the independent checker agrees.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -301,6 +302,32 @@ def insert(
                 break
     options.sort(key=lambda o: (o.window.start, o.window.end, o.added_travel, o.start, o.shift_id))
     return options
+
+
+def least_added_travel(
+    problem: Problem, route: Route | None, job_id: str, depots: Sequence[int] | None = None
+) -> int:
+    """A lower bound on the added travel of any insertion of ``job_id`` into ``route`` (the
+    problem's only shift when ``route`` is None), via one of ``depots`` if given: the cheapest
+    detour over all gaps, feasible or not. Callers after the best shift per window can skip
+    every shift whose bound exceeds the best found so far."""
+    shift = problem.shifts[0] if route is None else next(s for s in problem.shifts if s.id == route.shift_id)
+    jobs = {j.id: j for j in problem.jobs}
+    new = jobs[job_id].location
+    stops: list[int | None] = [shift.start]
+    if route is not None:
+        stops += [jobs[st.id or ""].location for st in route.steps if st.type is StepType.JOB]
+    stops.append(shift.end)  # None: an open end, where leaving costs nothing
+    dur = problem.matrix.durations
+    vias: Sequence[int | None] = tuple(depots) if depots else (None,)
+    best: int | None = None
+    for a, b in itertools.pairwise(stops):
+        assert a is not None
+        for via in vias:
+            reach = int(dur[a, new]) if via is None else int(dur[a, via] + dur[via, new])
+            detour = reach if b is None else reach + int(dur[new, b]) - int(dur[a, b])
+            best = detour if best is None else min(best, detour)
+    return best if best is not None else 0
 
 
 def _arrival(p: _Prepared, k: int, depot: int | None, new: int, leg: _Leg, pickup_service: int) -> int | None:

@@ -213,6 +213,18 @@ class TravelMatrix:
     def size(self) -> int:
         return int(self.durations.shape[0])
 
+    @classmethod
+    def trusted(cls, durations: IntArray, distances: IntArray) -> TravelMatrix:
+        """A matrix from arrays the caller built square, int64 and non-negative (e.g. grown
+        from a validated one): skips the checks, which cost more than building it when a
+        booking quote makes one per candidate route."""
+        matrix = object.__new__(cls)
+        durations.setflags(write=False)
+        distances.setflags(write=False)
+        object.__setattr__(matrix, "durations", durations)
+        object.__setattr__(matrix, "distances", distances)
+        return matrix
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Location:

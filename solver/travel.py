@@ -99,6 +99,46 @@ class GreatCircleProvider:
         return TravelMatrix(durations=durations, distances=distances)
 
 
+def travel_rows(
+    origins: Sequence[Location], targets: Sequence[Location], provider: GreatCircleProvider | None = None
+) -> tuple[IntArray, IntArray]:
+    """Durations and distances from each of ``origins`` to each of ``targets`` (one
+    vectorised call for many routes at once; great-circle travel is symmetric)."""
+    provider = provider or GreatCircleProvider()
+    lat_o = np.radians(np.asarray([o.lat for o in origins], dtype=np.float64))
+    lon_o = np.radians(np.asarray([o.lon for o in origins], dtype=np.float64))
+    lat_t = np.radians(np.asarray([t.lat for t in targets], dtype=np.float64))
+    lon_t = np.radians(np.asarray([t.lon for t in targets], dtype=np.float64))
+    h = (
+        np.sin((lat_o[:, None] - lat_t[None, :]) / 2) ** 2
+        + np.cos(lat_o)[:, None] * np.cos(lat_t)[None, :] * np.sin((lon_o[:, None] - lon_t[None, :]) / 2) ** 2
+    )
+    road = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0))) * provider.profile.circuity
+    durations: IntArray = np.ceil(provider.profile.seconds(road)).astype(np.int64)
+    distances: IntArray = np.rint(road).astype(np.int64)
+    return durations, distances
+
+
+def grow_matrix(
+    base: TravelMatrix, to_base: tuple[IntArray, IntArray], among: tuple[IntArray, IntArray]
+) -> TravelMatrix:
+    """``base`` with k locations appended: ``to_base`` holds their k × n travel to the base
+    locations (and back: symmetric), ``among`` their k × k travel among themselves."""
+    n, k = base.size, among[0].shape[0]
+    out = []
+    for base_part, rows, corner in (
+        (base.durations, to_base[0], among[0]),
+        (base.distances, to_base[1], among[1]),
+    ):
+        grown = np.empty((n + k, n + k), dtype=np.int64)
+        grown[:n, :n] = base_part
+        grown[n:, :n] = rows
+        grown[:n, n:] = rows.T
+        grown[n:, n:] = corner
+        out.append(grown)
+    return TravelMatrix.trusted(out[0], out[1])  # square, int64, non-negative by construction
+
+
 def euclidean_matrix(x: Sequence[float], y: Sequence[float], scale: int) -> tuple[IntArray, IntArray]:
     """Fixed-point Euclidean travel for planar instances (Solomon).
 

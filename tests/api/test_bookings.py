@@ -280,3 +280,22 @@ def test_bad_bodies_are_422_naming_the_field_and_roles_are_enforced(api: Api) ->
     assert loc(quote(api, **HEATER, parts={"WH-VALVE": 0}))[-2:] == ["parts", "WH-VALVE"]
     assert book(api, q["quote_id"], q["slots"][0]["slot_id"], "k", who="engineer").status_code == 403
     assert api.get("/jobs/NOPE/status", who="agent").status_code == 404
+
+
+def test_quotes_see_a_booking_made_a_moment_before(api: Api) -> None:
+    """Quotes share a cached view of each territory-day; a booking bumps its route's version,
+    so the very next quote reads the routes afresh and the taken capacity is gone."""
+    plan_gz(api, publish_it=True)
+    first = quote(api, **HEATER)
+    assert first.status_code == 201, first.text
+    slot = first.json()["slots"][0]
+    with api.sessions() as s:
+        territory = territory_by_code(s, "GZ")
+        before = booking._day_view(s, territory, DAY)
+        assert booking._day_view(s, territory, DAY) is before  # nothing changed: shared
+    assert book(api, first.json()["quote_id"], slot["slot_id"], "k-cache").status_code == 201
+    with api.sessions() as s:
+        after = booking._day_view(s, territory_by_code(s, "GZ"), DAY)
+    assert after is not before and after.stamp != before.stamp
+    booked = after.bases[next(sh.id for sh in after.shifts if sh.engineer.code == slot["engineer"])]
+    assert len(booked.jobs) > len(before.bases[booked.shift.id].jobs)  # the new visit is in the view
