@@ -226,3 +226,14 @@ def test_visits_step_through_the_lifecycle_and_end_with_a_report(api: Api) -> No
         assert {e.actor for e in job.events[-3:]} == {
             f"engineer:{'engineer-1' if who == 'engineer' else 'planned-engineer'}"
         }
+
+
+def test_setting_off_to_a_scheduled_job_records_the_dispatch_step(api: Api) -> None:
+    plan_id = make_plan(api, publish_it=True, dispatch_now=False)
+    who, _engineer, codes = _owner(api, plan_id)
+    code = codes[0]
+    r = api.post(f"/me/jobs/{code}/status", who=who, json={"status": "en_route"})
+    assert r.status_code == 200, r.text
+    events = api.get(f"/jobs/{code}/events").json()
+    assert [e["to_status"] for e in events][-3:] == ["scheduled", "dispatched", "en_route"]
+    assert events[-2]["actor"].startswith("engineer:")
