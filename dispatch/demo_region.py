@@ -174,7 +174,17 @@ def _name(rng: np.random.Generator) -> str:
     return f"{rng.choice(SURNAMES)} {rng.choice(GIVEN)}{rng.choice(['', '', 'ng', 'an'])}"
 
 
-def generate(seed: int = 7, day: date = DAY) -> Tables:
+def generate(
+    seed: int = 7,
+    day: date = DAY,
+    engineers: dict[str, int] | None = None,
+    jobs: dict[str, int] | None = None,
+    days: int = 1,
+) -> Tables:
+    """The demo region; larger ``engineers``/``jobs`` counts per territory and ``days`` > 1 make
+    the scale variants the benchmarks load (the defaults give exactly the demo files)."""
+    engineers = engineers or ENGINEERS
+    jobs = jobs or JOBS
     rng = np.random.default_rng(seed)
     t = Tables({})
     for code, name in TERRITORIES:
@@ -210,7 +220,7 @@ def generate(seed: int = 7, day: date = DAY) -> Tables:
         for sku, *_ in PARTS:
             t.add("stock", part=sku, depot=code, engineer="", quantity=int(rng.integers(0, 12)))
     n = 0
-    for terr, count in ENGINEERS.items():
+    for terr, count in engineers.items():
         for _ in range(count):
             n += 1
             code = f"E{n:03d}"
@@ -229,23 +239,26 @@ def generate(seed: int = 7, day: date = DAY) -> Tables:
                 skills=skills,
             )
             start, end = SHIFT_PATTERNS[int(rng.choice(4, p=[0.5, 0.25, 0.15, 0.1]))]
-            t.add(
-                "shifts",
-                engineer=code,
-                day=day.isoformat(),
-                start=_iso(day, start),
-                end=_iso(day, end),
-                break_earliest=_iso(day, time(11, 30)),
-                break_latest_end=_iso(day, time(14)),
-                break_minutes=int(rng.choice([30, 45, 60])),
-            )
+            break_minutes = int(rng.choice([30, 45, 60]))
+            for on in (day + timedelta(days=k) for k in range(days)):
+                t.add(
+                    "shifts",
+                    engineer=code,
+                    day=on.isoformat(),
+                    start=_iso(on, start),
+                    end=_iso(on, end),
+                    break_earliest=_iso(on, time(11, 30)),
+                    break_latest_end=_iso(on, time(14)),
+                    break_minutes=break_minutes,
+                )
             for cat in (s.split(":")[0] for s in skills.split(";")):
                 for sku, _n, pcat, _c in PARTS:
                     if pcat == cat and rng.random() < 0.5:
                         t.add("stock", part=sku, depot="", engineer=code, quantity=int(rng.integers(1, 3)))
     site_no = asset_no = job_no = contract_no = 0
-    for terr, count in JOBS.items():
-        for _ in range(count):
+    for terr, count in jobs.items():
+        for k in range(count):
+            on = day + timedelta(days=k % days)  # jobs spread evenly over the horizon
             site_no += 1
             business = rng.random() < 0.2
             cust = f"C{site_no:04d}"
@@ -303,9 +316,9 @@ def generate(seed: int = 7, day: date = DAY) -> Tables:
             # Reported between yesterday morning and early today; P1 calls mostly overnight.
             # P1 calls came in overnight (due this morning); the rest yesterday 09:00-22:00.
             if policy == "P1":
-                reported = datetime.combine(day, time(3), CST) + timedelta(minutes=int(rng.integers(0, 240)))
+                reported = datetime.combine(on, time(3), CST) + timedelta(minutes=int(rng.integers(0, 240)))
             else:
-                reported = datetime.combine(day - timedelta(days=1), time(9), CST) + timedelta(
+                reported = datetime.combine(on - timedelta(days=1), time(9), CST) + timedelta(
                     minutes=int(rng.integers(0, 13 * 60))
                 )
             lo, hi = DURATION[cat]
@@ -313,12 +326,12 @@ def generate(seed: int = 7, day: date = DAY) -> Tables:
             windows = ""
             r = rng.random()
             if r < 0.25:
-                windows = f"{_iso(day, time(8))}/{_iso(day, time(12))}"
+                windows = f"{_iso(on, time(8))}/{_iso(on, time(12))}"
             elif r < 0.5:
-                windows = f"{_iso(day, time(13))}/{_iso(day, time(18))}"
+                windows = f"{_iso(on, time(13))}/{_iso(on, time(18))}"
             elif r < 0.6:
                 h = int(rng.integers(9, 17))
-                windows = f"{_iso(day, time(h))}/{_iso(day, time(h + 2))}"
+                windows = f"{_iso(on, time(h))}/{_iso(on, time(h + 2))}"
             parts = ""
             if rng.random() < 0.3:
                 parts = f"{rng.choice([p[0] for p in PARTS if p[2] == cat])}:1"
