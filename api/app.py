@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from api import errors
 from api.routers import bookings, engineer_app, engineers, jobs, plan_edits, plans, sites, territories
-from api.runner import PlanRunner
+from api.runner import PlanRunner, QuotePool
 from dispatch.db import make_engine, session_factory
 from dispatch.settings import Settings, get_settings
 
@@ -20,11 +20,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = make_engine(settings.database_url)
     runner = PlanRunner(settings.database_url, settings.plan_workers, settings.plan_time_limit)
+    quotes = QuotePool(settings.quote_workers)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         runner.shutdown()
+        quotes.shutdown()
         engine.dispose()
 
     app = FastAPI(
@@ -37,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.runner = runner
+    app.state.quotes = quotes
     errors.install(app)
     v1 = APIRouter(prefix=API_PREFIX)
     for module in (territories, engineers, sites, jobs, plans, plan_edits, engineer_app, bookings):

@@ -954,6 +954,36 @@ def confirm(
         ) from None
 
 
+def quote_document(q: m.Quote) -> dict[str, Any]:
+    """A stored quote as the caller sees it (plain data: it may cross a process boundary)."""
+    deadline = q.request["response_deadline"]
+    return {
+        "quote_id": q.id,
+        "expires_at": q.expires_at,
+        "site": q.request["site"],
+        "territory": q.request["territory"],
+        "entitlement": q.entitlement,
+        "response_deadline": datetime.fromisoformat(deadline) if deadline else None,
+        "slots": [public_slot(x) for x in q.slots],
+    }
+
+
+_WORKER_SESSIONS: dict[str, sessionmaker[Session]] = {}
+
+
+def quote_in_worker(database_url: str, req: QuoteRequest, actor: str, now: datetime) -> dict[str, Any]:
+    """`quote` in a worker process of the API's quote pool, in its own transaction. Quoting is
+    CPU-bound Python; a pool of processes fed from one queue uses every core and serves
+    callers first come, first served, where threads would share one core under the GIL."""
+    factory = _WORKER_SESSIONS.get(database_url)
+    if factory is None:
+        from dispatch.db import make_engine, session_factory
+
+        factory = _WORKER_SESSIONS[database_url] = session_factory(make_engine(database_url))
+    with transaction(factory) as s:
+        return quote_document(quote(s, req, actor=actor, now=now))
+
+
 def public_slot(slot: dict[str, Any]) -> dict[str, Any]:
     """A stored slot without the internal keys the confirmation uses."""
     hidden = {"shift_id", "route_id", "route_version", "depot_id"}

@@ -15,6 +15,10 @@ class DispatchError(Exception):
         self.reason = reason
         self.extra = extra or {}  # more for the caller, e.g. fresh alternatives to a taken slot
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Raised in a worker process (quotes, plans) and re-raised in the API process.
+        return (self.__class__, (self.field, self.reason), {"extra": self.extra})
+
 
 class InvalidInputError(DispatchError):
     status_code = 422

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     chargeable_sla_policy: str = Field(
         default="BASIC", description="SLA policy code for chargeable work (no contract, no warranty)."
     )
+    quote_workers: int = Field(
+        default=2, ge=0, description="Processes answering booking quotes (0: in the request thread)."
+    )
     quote_ttl_seconds: int = Field(default=300, gt=0, description="How long a booking quote holds.")
 
 

@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 
 from api.deps import BOOKERS, Sessions, User, guard
+from api.runner import QuotePool
 from api.schemas.bookings import (
     BookingIn,
     BookingOut,
@@ -20,7 +21,6 @@ from api.schemas.bookings import (
     QuoteIn,
     QuoteOut,
     ReservedPartOut,
-    SlotOut,
 )
 from api.schemas.common import WindowOut
 from dispatch import booking as svc
@@ -42,21 +42,16 @@ Now = Annotated[datetime, Depends(get_now)]
 @router.post(
     "/bookings/quote", response_model=QuoteOut, status_code=status.HTTP_201_CREATED, **guard(*BOOKERS)
 )
-def quote(body: QuoteIn, sessions: Sessions, user: User, now: Now) -> QuoteOut:
+def quote(body: QuoteIn, request: Request, sessions: Sessions, user: User, now: Now) -> QuoteOut:
     """Entitlement, SLA deadline, parts, and real slots for a caller; valid for a few minutes."""
     req = svc.QuoteRequest(**body.model_dump())
-    with transaction(sessions) as s:
-        q = svc.quote(s, req, actor=user.actor, now=now)
-        deadline = q.request["response_deadline"]
-        return QuoteOut(
-            quote_id=q.id,
-            expires_at=q.expires_at,
-            site=q.request["site"],
-            territory=q.request["territory"],
-            entitlement=q.entitlement,
-            response_deadline=datetime.fromisoformat(deadline) if deadline else None,
-            slots=[SlotOut.model_validate(svc.public_slot(x)) for x in q.slots],
-        )
+    pool: QuotePool = request.app.state.quotes
+    if pool.workers:
+        doc = pool.run(svc.quote_in_worker, request.app.state.settings.database_url, req, user.actor, now)
+    else:
+        with transaction(sessions) as s:
+            doc = svc.quote_document(svc.quote(s, req, actor=user.actor, now=now))
+    return QuoteOut.model_validate(doc)
 
 
 @router.post(

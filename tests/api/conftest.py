@@ -57,6 +57,6 @@ def api(database_url: str, sessions: sessionmaker[Session]) -> Iterator[Api]:
             tokens[role] = create_user(s, f"{role}-1", role)[1]
         tokens["engineer"] = create_user(s, "engineer-1", "engineer", ENGINEER)[1]
         tokens["engineer2"] = create_user(s, "engineer-2", "engineer", OTHER_ENGINEER)[1]
-    settings = Settings(database_url=database_url, plan_time_limit=2, plan_workers=1)
+    settings = Settings(database_url=database_url, plan_time_limit=2, plan_workers=1, quote_workers=0)
     with TestClient(create_app(settings)) as client:
         yield Api(client, tokens, sessions, database_url)

@@ -299,3 +299,27 @@ def test_quotes_see_a_booking_made_a_moment_before(api: Api) -> None:
     assert after is not before and after.stamp != before.stamp
     booked = after.bases[next(sh.id for sh in after.shifts if sh.engineer.code == slot["engineer"])]
     assert len(booked.jobs) > len(before.bases[booked.shift.id].jobs)  # the new visit is in the view
+
+
+def test_quotes_on_the_worker_pool_match_quotes_in_process(api: Api) -> None:
+    """`dispatch serve` answers quotes on a process pool; its answers, and its refusals, are the
+    same as in the request thread."""
+    from api.runner import QuotePool
+
+    plan_gz(api, publish_it=True)
+    in_thread = quote(api, **HEATER).json()
+    pool = QuotePool(1)
+    api.client.app.state.quotes = pool  # type: ignore[attr-defined]
+    try:
+        on_pool = quote(api, **HEATER)
+        assert on_pool.status_code == 201, on_pool.text
+        strip = ("quote_id", "expires_at")
+        assert {k: v for k, v in on_pool.json().items() if k not in strip} == {
+            k: v for k, v in in_thread.items() if k not in strip
+        }
+        with transaction(api.sessions) as s:
+            s.execute(update(m.Customer).where(m.Customer.code == "C0002").values(on_credit_hold=True))
+        refused = quote(api, **HEATER)
+        assert refused.status_code == 409 and refused.json()["detail"][0]["loc"] == ["customer"]
+    finally:
+        pool.shutdown()

@@ -55,7 +55,7 @@ def fuzz_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         tokens = {role: create_user(s, role, role)[1] for role in ("dispatcher", "agent")}
         tokens["engineer"] = create_user(s, "engineer", "engineer", "E001")[1]
     previous = CURRENT.app
-    CURRENT.app = create_app(Settings(database_url=url, plan_time_limit=1, plan_workers=1))
+    CURRENT.app = create_app(Settings(database_url=url, plan_time_limit=1, plan_workers=1, quote_workers=0))
     CURRENT.tokens = tokens
     yield
     CURRENT.app.state.runner.shutdown()
