@@ -90,7 +90,11 @@ def create_job(session: Session, new: NewJob, *, actor: str, now: datetime | Non
         job.response_deadline = sla.response_deadline(cover.policy, reported, tz)
         job.resolution_deadline = sla.resolution_deadline(cover.policy, reported, tz)
     job.skills = [m.JobSkill(skill=s, min_level=lv) for s, lv in sorted(new.skills.items())]
-    job.windows = [m.JobWindow(start=a, end=b) for a, b in _windows(new.windows)]
+    windows = _windows(new.windows)
+    for k, (_a, b) in enumerate(windows):
+        if b <= now:
+            raise InvalidInputError(f"windows.{k}.end", f"the window ended {b.isoformat()}, in the past")
+    job.windows = [m.JobWindow(start=a, end=b) for a, b in windows]
     job.parts = [m.JobPart(part_id=parts[s].id, quantity=q) for s, q in sorted(new.parts.items())]
     session.add(job)
     record_creation(session, job, actor=actor, note=cover.note)
@@ -186,8 +190,53 @@ def change_status(
     job = get_job(session, code, who)
     session.refresh(job, with_for_update=True)  # two updates of one job never interleave
     transition(session, job, target, actor=who.actor, note=note, reason=reason)
+    if target is m.JobStatus.CANCELLED:
+        free_cancelled(session, job)
     session.flush()
     return job
+
+
+def free_cancelled(session: Session, job: m.Job) -> None:
+    """A cancelled job gives back what it held: its reserved parts, and its place on the routes
+    of live plans (with the depot pick-up made for it), so the next caller can be offered that
+    time. The other visits keep their times: travel times obey the triangle inequality, so
+    skipping a stop never makes a later arrival late; the next plan run tightens the day."""
+    for r in session.scalars(
+        select(m.PartReservation)
+        .where(m.PartReservation.job_id == job.id, m.PartReservation.status == m.ReservationStatus.RESERVED)
+        .with_for_update()
+    ):
+        stock = session.get_one(m.Stock, r.stock_id, with_for_update=True)
+        stock.reserved = max(0, stock.reserved - r.quantity)
+        r.status = m.ReservationStatus.RELEASED
+    routes = session.scalars(
+        select(m.Route)
+        .join(m.Visit, m.Visit.route_id == m.Route.id)
+        .join(m.Plan, m.Plan.id == m.Route.plan_id)
+        .where(m.Visit.job_id == job.id, m.Plan.status != m.PlanStatus.SUPERSEDED)
+        .with_for_update()
+    ).all()
+    for route in routes:
+        visits = list(
+            session.scalars(select(m.Visit).where(m.Visit.route_id == route.id).order_by(m.Visit.seq))
+        )
+        gone = set()
+        for k, v in enumerate(visits):
+            if v.job_id == job.id:
+                gone.add(v.id)
+                if k and visits[k - 1].kind == "depot":  # the pick-up made for this job
+                    gone.add(visits[k - 1].id)
+        kept = [v for v in visits if v.id not in gone]
+        for v in visits:
+            if v.id in gone:
+                session.delete(v)
+        session.flush()
+        for n, v in enumerate(kept, start=1):
+            v.seq = -n  # out of the way of the unique (route, seq) while renumbering
+        session.flush()
+        for n, v in enumerate(kept, start=1):
+            v.seq = n
+        route.version += 1  # quotes re-read the route; a racing booking or move retries
 
 
 def events(session: Session, code: str, who: Principal | None = None) -> list[m.JobEvent]:

@@ -323,3 +323,33 @@ def test_quotes_on_the_worker_pool_match_quotes_in_process(api: Api) -> None:
         assert refused.status_code == 409 and refused.json()["detail"][0]["loc"] == ["customer"]
     finally:
         pool.shutdown()
+
+
+def test_a_cancelled_booking_gives_back_its_parts_and_its_place_on_the_route(api: Api) -> None:
+    plan_gz(api, publish_it=True)
+    with transaction(api.sessions) as s:
+        s.execute(update(m.Stock).where(m.Stock.engineer_id.is_not(None)).values(quantity=0, reserved=0))
+    with api.sessions() as s:
+        reserved_before = s.scalar(select(func.sum(m.Stock.reserved))) or 0
+    q = quote(api, **HEATER, parts={"WH-VALVE": 1}).json()
+    r = book(api, q["quote_id"], q["slots"][0]["slot_id"], "k-cancel")
+    assert r.status_code == 201, r.text
+    code = r.json()["job"]
+    route, visits = route_of_job(api, code)
+    assert any(v.kind == "depot" for v in visits)
+    with api.sessions() as s:
+        assert (s.scalar(select(func.sum(m.Stock.reserved))) or 0) == reserved_before + 1
+    at(api, NOW)
+    assert api.post(f"/jobs/{code}/cancel", who="agent").status_code == 200
+    with api.sessions() as s:
+        job = s.scalars(select(m.Job).where(m.Job.code == code)).one()
+        assert s.scalars(select(m.Visit).where(m.Visit.job_id == job.id)).first() is None
+        after = list(s.scalars(select(m.Visit).where(m.Visit.route_id == route.id).order_by(m.Visit.seq)))
+        assert len(after) == len(visits) - 2  # the visit and the pick-up made for it
+        assert [v.seq for v in after] == list(range(1, len(after) + 1))
+        assert s.get_one(m.Route, route.id).version == route.version + 1
+        reservation = s.scalars(select(m.PartReservation).where(m.PartReservation.job_id == job.id)).one()
+        assert reservation.status is m.ReservationStatus.RELEASED
+        assert (s.scalar(select(func.sum(m.Stock.reserved))) or 0) == reserved_before
+        report, _rows = booking.check_stored_route(s, route.id)
+        assert report.feasible, report.describe()

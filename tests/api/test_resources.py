@@ -53,6 +53,17 @@ def test_bad_bodies_are_422_naming_the_field(api: Api) -> None:
     assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "duration_minutes"
     r = api.post("/jobs", json={"site": "S0001", "duration_minutes": 30, "skills": {"telepathy": 1}})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["skills", "telepathy"]
+    past = {"start": "2020-01-01T08:00+08:00", "end": "2020-01-01T10:00+08:00"}
+    r = api.post(
+        "/jobs", json={"site": "S0001", "duration_minutes": 30, "skills": {"aircon": 1}, "windows": [past]}
+    )
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["windows", "0", "end"]
+    backwards = {"start": "2030-01-01T10:00+08:00", "end": "2030-01-01T08:00+08:00"}
+    r = api.post(
+        "/jobs",
+        json={"site": "S0001", "duration_minutes": 30, "skills": {"aircon": 1}, "windows": [backwards]},
+    )
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][:2] == ["body", "windows"]
     r = api.post("/jobs", json={"site": "NOPE", "duration_minutes": 30, "skills": {"aircon": 1}})
     assert r.status_code == 404 and r.json()["detail"][0]["loc"] == ["site"]
     r = api.post(
