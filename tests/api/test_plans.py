@@ -59,3 +59,18 @@ def test_runs_refuse_unknown_territories_and_bad_horizons(api: Api) -> None:
     assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "days"
     assert api.get("/plans/runs/nope").status_code == 404
     assert api.get("/plans/999999").status_code == 404
+
+
+def test_replanning_the_rest_of_the_day_runs_from_as_of(api: Api) -> None:
+    as_of = "2026-11-24T13:30:00+08:00"
+    r = api.post(
+        "/plans/replan", json={"territory": "FD", "day": "2026-11-24", "as_of": as_of, "time_limit": 2}
+    )
+    assert r.status_code == 202, r.text
+    done = _wait(api, r.json()["id"])
+    assert done["status"] == "succeeded", done["message"]
+    assert str(done["as_of"]).startswith("2026-11-24T05:30")  # stored in UTC
+    plan = api.get(f"/plans/{done['plan_id']}").json()
+    for route in plan["routes"]:
+        for visit in route["visits"]:
+            assert visit["start"] >= "2026-11-24T13:30"  # nothing planned before the re-plan moment
