@@ -51,12 +51,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch import models as m
-from dispatch import sla
+from dispatch import notify, sla
 from dispatch.db import transaction
 from dispatch.entitlement import asset_by_serial, check_entitlement, site_by_code
 from dispatch.errors import ConflictError, InvalidInputError, NotFoundError
 from dispatch.jobs import NewJob, check_skills, create_job, get_job, parts_by_sku
 from dispatch.lifecycle import transition
+from dispatch.notify import CUSTOMER_WORDING
 from dispatch.settings import get_settings
 from solver import Break, Job, Location, Problem, Route, Shift, Step, StepType, TimeWindow, TravelMatrix
 from solver.check import CheckReport, check
@@ -78,7 +79,6 @@ SLOT_HOURS: tuple[tuple[int, int], ...] = ((8, 10), (10, 12), (12, 14), (14, 16)
 DEFAULT_DAYS = 3  # no preferred days: today and the two following days
 MAX_DAYS_AHEAD = 14
 TRAVEL_WEIGHT = 3  # score: one minute of extra driving weighs like three minutes later
-ETA_MARGIN = timedelta(minutes=30)  # the customer is told ETA ± this, inside the booked window
 NEW = "new"  # solver id of the job being booked
 _PROVIDER = GreatCircleProvider()
 
@@ -1194,17 +1194,6 @@ def check_stored_route(session: Session, route_id: int) -> tuple[CheckReport, di
 # What the customer is told
 # ---------------------------------------------------------------------------------------------
 
-CUSTOMER_WORDING: dict[m.JobStatus, str] = {
-    m.JobStatus.NEW: "We have your request and are arranging a visit.",
-    m.JobStatus.SCHEDULED: "Your visit is booked.",
-    m.JobStatus.DISPATCHED: "Your visit is booked and on the engineer's route for the day.",
-    m.JobStatus.EN_ROUTE: "Your engineer is on the way.",
-    m.JobStatus.ON_SITE: "Your engineer is with you.",
-    m.JobStatus.COMPLETED: "The work is done.",
-    m.JobStatus.INCOMPLETE: "The work needs another visit; we will contact you to arrange it.",
-    m.JobStatus.CANCELLED: "The visit is cancelled.",
-}
-
 
 @dataclass(frozen=True, slots=True)
 class CustomerStatus:
@@ -1219,7 +1208,7 @@ class CustomerStatus:
 def customer_status(session: Session, code: str, *, now: datetime) -> CustomerStatus:
     """What a caller asking "when will they come?" is told: no surnames, no exact route.
 
-    The ETA window is the planned start ± `ETA_MARGIN`, clipped to the booked window, from
+    The ETA window is the planned start ± `notify.ETA_MARGIN`, clipped to the booked window, from
     the job's visit in the current plan (published before draft); none once the visit is
     under way or over.
     """
@@ -1240,10 +1229,7 @@ def customer_status(session: Session, code: str, *, now: datetime) -> CustomerSt
             .limit(1)
         ).scalar_one_or_none()
         if visit is not None:
-            lo, hi = visit.start - ETA_MARGIN, visit.start + ETA_MARGIN
-            if booked is not None and max(lo, booked[0]) < min(hi, booked[1]):
-                lo, hi = max(lo, booked[0]), min(hi, booked[1])
-            eta_window = (lo, hi)
+            eta_window = notify.eta_window(visit.start, booked)
     engineer = session.get(m.Engineer, job.engineer_id) if job.engineer_id else None
     first = engineer.name.split()[0] if engineer is not None and engineer.name.split() else None
     return CustomerStatus(job.code, job.status, CUSTOMER_WORDING[job.status], booked, eta_window, first)

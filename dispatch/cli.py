@@ -362,6 +362,50 @@ def serve_command(
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
+sla_app = typer.Typer(help="SLA promises: what is at risk, escalated level by level.", no_args_is_help=True)
+app.add_typer(sla_app, name="sla")
+
+
+@sla_app.command("watch")
+def sla_watch_command(
+    interval: Annotated[float, typer.Option("--interval", help="Seconds between checks.")] = 60.0,
+    threshold: Annotated[
+        int,
+        typer.Option("--threshold-minutes", help="Unplanned jobs this close to the deadline are at risk."),
+    ] = 120,
+    territory: Annotated[str | None, typer.Option("--territory", help="Only this territory.")] = None,
+    once: Annotated[bool, typer.Option("--once", help="Check once and exit.")] = False,
+) -> None:
+    """Raise escalations for promises at risk (level 1) or breached (level 2), every interval."""
+    from datetime import timedelta
+
+    from dispatch.db import session_factory, transaction
+    from dispatch.escalation import escalate
+    from dispatch.models import utcnow
+    from dispatch.settings import get_settings
+
+    if interval <= 0:
+        raise _fail(f"--interval: must be positive (got {interval})")
+    if threshold < 0:
+        raise _fail(f"--threshold-minutes: must not be negative (got {threshold})")
+    factory = session_factory(_database_at_head(get_settings().database_url))
+    console = Console()
+    while True:
+        now = utcnow()
+        with transaction(factory) as s:
+            new = escalate(s, now, territory=territory, threshold=timedelta(minutes=threshold))
+        for a in new:
+            level = "[red]breached[/red]" if a.level == 2 else "[yellow]at risk[/yellow]"
+            console.print(
+                f"{now:%H:%M:%S} {a.territory} {a.job} {level}: {escape(a.detail)} "
+                f"(deadline {a.deadline:%Y-%m-%d %H:%M} UTC, engineer {a.engineer or '-'})"
+            )
+        if once:
+            console.print(f"{len(new)} new escalation(s)")
+            return
+        time.sleep(interval)
+
+
 def _database_at_head(url: str) -> Any:
     """An engine on a database whose schema matches this code, or exit 2 saying what to do."""
     from sqlalchemy.exc import SQLAlchemyError

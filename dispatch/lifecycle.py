@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from dispatch import notify
 from dispatch.errors import ConflictError, InvalidInputError
 from dispatch.models import Job, JobEvent, JobStatus, utcnow
 
@@ -66,6 +67,7 @@ def transition(
         job=job, at=at or utcnow(), actor=actor, from_status=job.status, to_status=target, note=note
     )
     job.status = target
+    notify.status_changed(session, job, target, event.at)
     if target in (S.NEW, S.CANCELLED):
         if target is S.NEW:
             job.engineer_id = None

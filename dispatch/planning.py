@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -447,7 +447,9 @@ def open_jobs(session: Session, territory: m.Territory) -> int:
     )
 
 
-def publish(session: Session, plan_id: int, *, actor: str, dispatch_now: bool = False) -> m.Plan:
+def publish(
+    session: Session, plan_id: int, *, actor: str, dispatch_now: bool = False, now: datetime | None = None
+) -> m.Plan:
     """Make a draft the plan of record: the previous published plan of that territory-day is
     superseded, planned jobs become ``scheduled`` (or ``dispatched``) with their engineer, and
     jobs the new plan no longer visits go back to ``new``. One transaction (the caller's)."""
@@ -486,14 +488,42 @@ def publish(session: Session, plan_id: int, *, actor: str, dispatch_now: bool = 
         if target is m.JobStatus.DISPATCHED and job.status is m.JobStatus.SCHEDULED:
             transition(session, job, target, actor=actor, note=f"plan {plan_id}")
         job.engineer_id = engineer_id
+    _announce_etas(session, plan, previous)
     for old in previous:
         old.status = m.PlanStatus.SUPERSEDED
         dropped = {v.job_id for r in old.routes for v in r.visits if v.job_id is not None} - set(planned)
         for job in session.scalars(select(m.Job).where(m.Job.id.in_(dropped))):
             if job.status in (m.JobStatus.SCHEDULED, m.JobStatus.DISPATCHED):
                 transition(session, job, m.JobStatus.NEW, actor=actor, note=f"not in plan {plan_id}")
-    plan.status, plan.published_at = m.PlanStatus.PUBLISHED, m.utcnow()
+    plan.status, plan.published_at = m.PlanStatus.PUBLISHED, now or m.utcnow()
+    from dispatch.escalation import escalate  # a new plan of record may put promises at risk
+
+    session.flush()
+    escalate(session, plan.published_at, territory=session.get_one(m.Territory, plan.territory_id).code)
     return plan
+
+
+def _announce_etas(session: Session, plan: m.Plan, previous: Sequence[m.Plan]) -> None:
+    """Outbox a new ETA window for every planned job whose start differs from the plan it
+    replaces (or that had none): what a customer would want a message about."""
+    from dispatch import notify
+
+    before = {
+        v.job_id: v.start for old in previous for r in old.routes for v in r.visits if v.job_id is not None
+    }
+    visits = {v.job_id: v for r in plan.routes for v in r.visits if v.job_id is not None}
+    if not visits:
+        return
+    jobs = session.scalars(
+        select(m.Job).where(m.Job.id.in_(visits)).options(selectinload(m.Job.windows))
+    ).all()
+    now = m.utcnow()
+    for job in jobs:
+        start = visits[job.id].start
+        if before.get(job.id) == start:
+            continue
+        booked = next(((w.start, w.end) for w in job.windows if w.start <= start <= w.end), None)
+        notify.eta_changed(session, job, notify.eta_window(start, booked), now)
 
 
 def list_plans(

@@ -8,6 +8,7 @@ from dispatch.models.jobs import Job, JobEvent, JobPart, JobSkill, JobStatus, Jo
 from dispatch.models.organisation import Depot, Engineer, EngineerSkill, Shift, Territory
 from dispatch.models.parts import Part, Stock
 from dispatch.models.plans import Plan, PlanRun, PlanStatus, Route, RunStatus, UnassignedJob, Visit
+from dispatch.models.sla import Escalation, OutboxMessage
 
 __all__ = [
     "Asset",
@@ -19,12 +20,14 @@ __all__ = [
     "Depot",
     "Engineer",
     "EngineerSkill",
+    "Escalation",
     "Job",
     "JobEvent",
     "JobPart",
     "JobSkill",
     "JobStatus",
     "JobWindow",
+    "OutboxMessage",
     "Part",
     "PartReservation",
     "Plan",

@@ -38,6 +38,7 @@ EXPECTED = {
     "plans": {"admin", "dispatcher"},
     "me": {"engineer"},
     "bookings": {"admin", "dispatcher", "agent"},
+    "sla": {"admin", "dispatcher"},
 }
 
 

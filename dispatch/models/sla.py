@@ -1,0 +1,40 @@
+"""Promises at risk and what customers are told: escalations raised level by level, and an
+outbox of notifications that a sender (SMS, e-mail, app push) drains."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dispatch.models.base import Base, utcnow
+
+
+class Escalation(Base):
+    """One level raised for one job: level 1 (at risk, the dispatcher acts), level 2 (breached,
+    a manager is told). Unique per job and level, so watching twice raises nothing new."""
+
+    __tablename__ = "escalation"
+    __table_args__ = (UniqueConstraint("job_id", "level", name="once_per_level"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"), index=True)
+    level: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    deadline: Mapped[datetime]
+    raised_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutboxMessage(Base):
+    """A customer-facing change, written in the same transaction as the change itself (the
+    transactional-outbox pattern): nothing is announced that did not happen, nothing lost."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(String(40))  # job.status | job.eta
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -1,0 +1,28 @@
+"""GET /sla/at-risk: the dispatcher's list of promises at risk, on the app's clock."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from dispatch.escalation import at_risk
+from tests.api.conftest import Api
+from tests.api.plans_helper import make_plan
+
+CST = timezone(timedelta(hours=8))
+
+
+def test_at_risk_lists_breached_first_with_reasons(api: Api) -> None:
+    make_plan(api, publish_it=True)
+    late = datetime(2026, 11, 24, 16, 0, tzinfo=CST)
+    api.client.app.state.clock = lambda: late  # type: ignore[attr-defined]
+    r = api.get("/sla/at-risk", params={"territory": "GZ", "threshold_minutes": 90})
+    assert r.status_code == 200, r.text
+    listed = r.json()
+    with api.sessions() as s:
+        expected = at_risk(s, late, territory="GZ", threshold=timedelta(minutes=90))
+    assert [a["job"] for a in listed] == [a.job for a in expected] and listed
+    levels = [a["level"] for a in listed]
+    assert levels == sorted(levels, reverse=True)  # breached first
+    assert all(a["reason"] in ("breached", "eta_after_deadline", "unplanned_near_deadline") for a in listed)
+    assert api.get("/sla/at-risk", params={"threshold_minutes": -1}).status_code == 422
+    assert api.get("/sla/at-risk", who="agent").status_code == 403
