@@ -98,6 +98,27 @@ class SlaPolicyRow(Row):
     business_start_hour: int = Field(default=8, ge=0, le=23)
     business_end_hour: int = Field(default=18, ge=1, le=24)
     business_days: str = Field(default="12345", pattern=r"^[1-7]{1,7}$")
+    weekly_hours: str = Field(default="", description="1=08:00-18:00;6=09:00-13:00 (overrides the above)")
+    holidays: str = Field(default="", description="2026-12-25;2027-01-01: no business hours")
+
+    @field_validator("weekly_hours")
+    @classmethod
+    def valid_hours(cls, v: str) -> str:
+        from dispatch.sla import parse_weekly_hours
+
+        parse_weekly_hours(v)
+        return v
+
+    @field_validator("holidays")
+    @classmethod
+    def valid_holidays(cls, v: str) -> str:
+        from dispatch.sla import parse_holidays
+
+        try:
+            parse_holidays(v)
+        except ValueError:
+            raise ValueError(f"{v!r} is not YYYY-MM-DD;YYYY-MM-DD") from None
+        return v
 
     @model_validator(mode="after")
     def consistent(self) -> SlaPolicyRow:

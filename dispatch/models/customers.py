@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.models.base import Base, str_enum
@@ -33,6 +33,10 @@ class SlaPolicy(Base):
     business_start_hour: Mapped[int] = mapped_column(default=8)
     business_end_hour: Mapped[int] = mapped_column(default=18)
     business_days: Mapped[str] = mapped_column(String(20), default="12345")  # ISO weekdays
+    # Optional per-weekday hours overriding the three fields above, e.g. "1=08:00-18:00;6=09:00-13:00",
+    # and days off, "2026-12-25;2027-01-01" (see dispatch.sla; same compact form as the CSV files).
+    weekly_hours: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    holidays: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class Customer(Base):
