@@ -8,7 +8,18 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from api import errors
-from api.routers import bookings, engineer_app, engineers, jobs, plan_edits, plans, sites, sla, territories
+from api.routers import (
+    bookings,
+    engineer_app,
+    engineers,
+    jobs,
+    kpis,
+    plan_edits,
+    plans,
+    sites,
+    sla,
+    territories,
+)
 from api.runner import PlanRunner, QuotePool
 from dispatch.db import make_engine, session_factory
 from dispatch.settings import Settings, get_settings
@@ -42,7 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.quotes = quotes
     errors.install(app)
     v1 = APIRouter(prefix=API_PREFIX)
-    for module in (territories, engineers, sites, jobs, plans, plan_edits, engineer_app, bookings, sla):
+    for module in (territories, engineers, sites, jobs, plans, plan_edits, engineer_app, bookings, sla, kpis):
         v1.include_router(module.router)
     app.include_router(v1)
     return app

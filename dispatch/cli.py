@@ -406,6 +406,63 @@ def sla_watch_command(
         time.sleep(interval)
 
 
+@app.command("kpi")
+def kpi_command(
+    start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
+    territory: Annotated[str | None, typer.Option("--territory", help="Only this territory.")] = None,
+) -> None:
+    """Service KPIs for a date range: SLA attainment, first-time fix, travel, CSAT, NPS."""
+    from datetime import date as date_type
+
+    from dispatch.db import session_factory
+    from dispatch.errors import DispatchError
+    from dispatch.kpi import kpis
+    from dispatch.models import utcnow
+    from dispatch.settings import get_settings
+
+    days = []
+    for flag, text in (("--from", start), ("--to", end)):
+        try:
+            days.append(date_type.fromisoformat(text))
+        except ValueError:
+            raise _fail(f"{flag}: {text!r} is not a YYYY-MM-DD date") from None
+    factory = session_factory(_database_at_head(get_settings().database_url))
+    try:
+        with factory() as s:
+            report = kpis(s, days[0], days[1], territory=territory, now=utcnow())
+    except DispatchError as exc:
+        raise _fail(f"--{exc.field}: {exc.reason}") from None
+    table = Table(title=f"KPIs {territory or 'all territories'}, {days[0]} to {days[1]}")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+
+    def pct(x: float | None) -> str:
+        return "–" if x is None else f"{100 * x:.1f}%"
+
+    rows = [
+        ("jobs reported", str(report.jobs)),
+        ("response SLA met", f"{pct(report.response_attainment)} of {report.response_decided}"),
+        ("resolution SLA met", f"{pct(report.resolution_attainment)} of {report.resolution_decided}"),
+        (
+            "mean response",
+            "–" if report.mean_response_minutes is None else f"{report.mean_response_minutes:.0f} min",
+        ),
+        ("first-time fix", f"{pct(report.first_time_fix_rate)} of {report.completed} completed"),
+        ("travel per job", "–" if report.travel_km_per_job is None else f"{report.travel_km_per_job:.1f} km"),
+        ("utilisation", pct(report.utilisation)),
+        (
+            "jobs per engineer-day",
+            "–" if report.jobs_per_engineer_day is None else f"{report.jobs_per_engineer_day:.1f}",
+        ),
+        ("CSAT (1–5)", "–" if report.csat is None else f"{report.csat:.2f} ({report.surveys} surveys)"),
+        ("NPS", "–" if report.nps is None else f"{report.nps:+.0f}"),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    Console().print(table)
+
+
 def _database_at_head(url: str) -> Any:
     """An engine on a database whose schema matches this code, or exit 2 saying what to do."""
     from sqlalchemy.exc import SQLAlchemyError

@@ -8,7 +8,7 @@ from dispatch.models.jobs import Job, JobEvent, JobPart, JobSkill, JobStatus, Jo
 from dispatch.models.organisation import Depot, Engineer, EngineerSkill, Shift, Territory
 from dispatch.models.parts import Part, Stock
 from dispatch.models.plans import Plan, PlanRun, PlanStatus, Route, RunStatus, UnassignedJob, Visit
-from dispatch.models.sla import Escalation, OutboxMessage
+from dispatch.models.sla import Escalation, OutboxMessage, SurveyResponse
 
 __all__ = [
     "Asset",
@@ -43,6 +43,7 @@ __all__ = [
     "Site",
     "SlaPolicy",
     "Stock",
+    "SurveyResponse",
     "Territory",
     "UnassignedJob",
     "User",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dispatch.models.base import Base, utcnow
@@ -38,3 +38,19 @@ class OutboxMessage(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class SurveyResponse(Base):
+    """The follow-up call after a visit: satisfaction (1–5) and likelihood to recommend (0–10)."""
+
+    __tablename__ = "survey_response"
+    __table_args__ = (
+        CheckConstraint("csat BETWEEN 1 AND 5", name="csat_range"),
+        CheckConstraint("nps BETWEEN 0 AND 10", name="nps_range"),
+    )
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"), primary_key=True)
+    csat: Mapped[int]
+    nps: Mapped[int]
+    comment: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

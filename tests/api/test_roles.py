@@ -39,6 +39,8 @@ EXPECTED = {
     "me": {"engineer"},
     "bookings": {"admin", "dispatcher", "agent"},
     "sla": {"admin", "dispatcher"},
+    "kpis": {"admin", "dispatcher"},
+    "jobs:POST /jobs/{code}/survey": {"admin", "dispatcher", "agent"},
 }
 
 
