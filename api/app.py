@@ -14,6 +14,7 @@ from api.routers import (
     engineers,
     jobs,
     kpis,
+    parts,
     plan_edits,
     plans,
     sites,
@@ -53,7 +54,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.quotes = quotes
     errors.install(app)
     v1 = APIRouter(prefix=API_PREFIX)
-    for module in (territories, engineers, sites, jobs, plans, plan_edits, engineer_app, bookings, sla, kpis):
+    for module in (
+        territories,
+        engineers,
+        sites,
+        jobs,
+        plans,
+        plan_edits,
+        engineer_app,
+        bookings,
+        sla,
+        kpis,
+        parts,
+    ):
         v1.include_router(module.router)
     app.include_router(v1)
     return app

@@ -201,14 +201,9 @@ def free_cancelled(session: Session, job: m.Job) -> None:
     of live plans (with the depot pick-up made for it), so the next caller can be offered that
     time. The other visits keep their times: travel times obey the triangle inequality, so
     skipping a stop never makes a later arrival late; the next plan run tightens the day."""
-    for r in session.scalars(
-        select(m.PartReservation)
-        .where(m.PartReservation.job_id == job.id, m.PartReservation.status == m.ReservationStatus.RESERVED)
-        .with_for_update()
-    ):
-        stock = session.get_one(m.Stock, r.stock_id, with_for_update=True)
-        stock.reserved = max(0, stock.reserved - r.quantity)
-        r.status = m.ReservationStatus.RELEASED
+    from dispatch.parts import release_for_job
+
+    release_for_job(session, job)
     routes = session.scalars(
         select(m.Route)
         .join(m.Visit, m.Visit.route_id == m.Route.id)

@@ -455,6 +455,7 @@ def publish(
     jobs the new plan no longer visits go back to ``new``. One transaction (the caller's)."""
     from dispatch.errors import ConflictError
     from dispatch.lifecycle import transition
+    from dispatch.parts import release_for_job, reserve_for_job
 
     plan = session.scalars(
         select(m.Plan).where(m.Plan.id == plan_id).options(selectinload(m.Plan.routes)).with_for_update()
@@ -487,7 +488,11 @@ def publish(
             transition(session, job, m.JobStatus.SCHEDULED, actor=actor, note=f"plan {plan_id}")
         if target is m.JobStatus.DISPATCHED and job.status is m.JobStatus.SCHEDULED:
             transition(session, job, target, actor=actor, note=f"plan {plan_id}")
+        if job.engineer_id is not None and job.engineer_id != engineer_id:
+            release_for_job(session, job)  # held on another engineer's van: hold it afresh
         job.engineer_id = engineer_id
+    for job_id, engineer_id in planned.items():  # the plan of record holds the parts it needs
+        reserve_for_job(session, jobs[job_id], engineer_id)
     _announce_etas(session, plan, previous)
     for old in previous:
         old.status = m.PlanStatus.SUPERSEDED
@@ -495,6 +500,7 @@ def publish(
         for job in session.scalars(select(m.Job).where(m.Job.id.in_(dropped))):
             if job.status in (m.JobStatus.SCHEDULED, m.JobStatus.DISPATCHED):
                 transition(session, job, m.JobStatus.NEW, actor=actor, note=f"not in plan {plan_id}")
+                release_for_job(session, job)
     plan.status, plan.published_at = m.PlanStatus.PUBLISHED, now or m.utcnow()
     from dispatch.escalation import escalate  # a new plan of record may put promises at risk
 

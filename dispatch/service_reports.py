@@ -21,6 +21,7 @@ from dispatch import models as m
 from dispatch.engineer_day import own_job
 from dispatch.errors import ConflictError, InvalidInputError
 from dispatch.lifecycle import INCOMPLETE_REASONS, transition
+from dispatch.parts import consume
 from dispatch.users import Principal
 
 OUTCOMES = frozenset({m.JobStatus.COMPLETED, m.JobStatus.INCOMPLETE})
@@ -86,6 +87,7 @@ def submit_report(
         at=now,
     )
     assert who.engineer_id is not None  # own_job admits only the job's engineer
+    consume(session, job, who.engineer_id, dict(report.parts_used))
     first_time_fix = report.outcome is m.JobStatus.COMPLETED and len(on_site) == 1
     used = Counter(report.parts_used)
     if existing is None:

@@ -169,6 +169,11 @@ def test_visits_step_through_the_lifecycle_and_end_with_a_report(api: Api) -> No
         r = _report(api, who, fixed, **body)
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == field, (body, r.text)
 
+    # A part the van does not hold cannot be reported used: stock never goes below zero.
+    assert api.put(f"/engineers/{code}/stock/WH-VALVE", json={"quantity": 0}).status_code == 200
+    r = _report(api, who, fixed, outcome="completed", parts_used={"WH-VALVE": 1}, signed_by="Chen")
+    assert r.status_code == 409 and r.json()["detail"][0]["loc"] == ["parts_used", "WH-VALVE"]
+    assert api.put(f"/engineers/{code}/stock/WH-VALVE", json={"quantity": 2}).status_code == 200
     r = _report(
         api,
         who,
@@ -179,6 +184,8 @@ def test_visits_step_through_the_lifecycle_and_end_with_a_report(api: Api) -> No
         signed_by="Chen",
     )
     assert r.status_code == 200, r.text
+    van = {row["sku"]: row for row in api.get(f"/engineers/{code}/stock").json()}
+    assert van["WH-VALVE"]["quantity"] == 1  # consumed from the van
     report = r.json()
     assert report["status"] == "completed" and report["first_time_fix"] is True
     assert report["parts_used"] == {"WH-VALVE": 1} and report["minutes_on_site"] >= 0

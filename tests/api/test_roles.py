@@ -15,7 +15,14 @@ ROLES = ("admin", "dispatcher", "agent", "engineer")
 
 # Path parameters filled with demo-region values, by router prefix and name.
 SAMPLES = {
-    "code": {"engineers": "E001", "sites": "S0001", "jobs": "J00001", "me": "J00001", "plans": "J00001"},
+    "code": {
+        "engineers": "E001",
+        "sites": "S0001",
+        "jobs": "J00001",
+        "me": "J00001",
+        "plans": "J00001",
+        "depots": "D-GZ-BY",
+    },
     "plan_id": "1",
     "run_id": "00000000-0000-0000-0000-000000000000",
     "day": "2026-11-24",
@@ -40,6 +47,9 @@ EXPECTED = {
     "bookings": {"admin", "dispatcher", "agent"},
     "sla": {"admin", "dispatcher"},
     "kpis": {"admin", "dispatcher"},
+    "parts": {"admin", "dispatcher", "agent", "engineer"},
+    "depots": {"admin", "dispatcher"},
+    "jobs:GET /jobs/{code}/reservations": {"admin", "dispatcher", "agent"},
     "jobs:POST /jobs/{code}/survey": {"admin", "dispatcher", "agent"},
 }
 

@@ -1,0 +1,81 @@
+"""Spare parts: where a part is free near a place, stock per depot, what a job holds."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+
+from api.deps import BOOKERS, STAFF, Sessions, User, guard
+from api.schemas.common import Out
+from dispatch import models as m
+from dispatch import parts as svc
+from dispatch.errors import NotFoundError
+from dispatch.jobs import get_job
+
+router = APIRouter(tags=["parts"])
+
+
+class PlaceOut(Out):
+    kind: str
+    code: str
+    name: str
+    lat: float
+    lon: float
+    free: int
+    quantity: int
+    travel_minutes: int | None
+
+
+class DepotStockOut(Out):
+    sku: str
+    name: str
+    quantity: int
+    reserved: int
+
+
+class ReservationOut(Out):
+    sku: str
+    quantity: int
+    status: m.ReservationStatus
+    place: str
+    place_code: str
+
+
+@router.get("/parts/{sku}/availability", response_model=list[PlaceOut], **guard(*BOOKERS, m.Role.ENGINEER))
+def availability(
+    sku: str,
+    sessions: Sessions,
+    lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+    territory: str | None = None,
+) -> list[PlaceOut]:
+    """Depots and vans with free units of a part, nearest first when lat/lon are given."""
+    with sessions() as s:
+        return [PlaceOut.model_validate(p) for p in svc.availability(s, sku, lat, lon, territory)]
+
+
+@router.get("/depots/{code}/stock", response_model=list[DepotStockOut], **guard(*STAFF))
+def depot_stock(code: str, sessions: Sessions) -> list[DepotStockOut]:
+    with sessions() as s:
+        depot = s.scalars(select(m.Depot).where(m.Depot.code == code)).one_or_none()
+        if depot is None:
+            raise NotFoundError("depot", f"no depot {code!r}")
+        rows = s.execute(
+            select(m.Stock, m.Part).join(m.Part).where(m.Stock.depot_id == depot.id).order_by(m.Part.sku)
+        )
+        return [
+            DepotStockOut(sku=p.sku, name=p.name, quantity=st.quantity, reserved=st.reserved)
+            for st, p in rows
+        ]
+
+
+@router.get("/jobs/{code}/reservations", response_model=list[ReservationOut], **guard(*BOOKERS))
+def job_reservations(code: str, sessions: Sessions, user: User) -> list[ReservationOut]:
+    with sessions() as s:
+        job = get_job(s, code, user)
+        return [
+            ReservationOut(sku=p.sku, quantity=r.quantity, status=r.status, place=kind, place_code=place)
+            for r, p, kind, place in svc.reservations(s, job)
+        ]
