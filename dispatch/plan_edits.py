@@ -16,12 +16,12 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from dispatch import models as m
 from dispatch.errors import ConflictError, InvalidInputError, NotFoundError
 from dispatch.lifecycle import transition
-from dispatch.plan_export import plan_document
+from dispatch.plan_export import load_plan, plan_document
 from dispatch.planning import PLANNABLE, TerritoryDay, load_day
 from solver import Problem, Reason, Route, Solution, Status, Step, StepType, Summary, Unassigned, check
 from solver.check import CheckReport, RouteSchedule
@@ -44,17 +44,6 @@ class Move:
 class _Candidate:
     report: CheckReport
     hard: list[tuple[str, str]]  # (rule, message) on the affected routes
-
-
-def _load_plan(session: Session, plan_id: int) -> m.Plan:
-    plan = session.scalars(
-        select(m.Plan)
-        .where(m.Plan.id == plan_id)
-        .options(selectinload(m.Plan.routes).selectinload(m.Route.visits), selectinload(m.Plan.unassigned))
-    ).one_or_none()
-    if plan is None:
-        raise NotFoundError("plan", f"no plan {plan_id}")
-    return plan
 
 
 def _plan_job_ids(plan: m.Plan) -> set[int]:
@@ -164,7 +153,7 @@ def _hard(report: CheckReport, shifts: set[str], jobs: set[str]) -> list[tuple[s
 def move_job(session: Session, plan_id: int, move: Move, *, actor: str) -> dict[str, Any]:
     """Move a job of a draft or published plan to ``move.engineer`` if the checker accepts
     both changed routes; store the re-timed routes, bump their versions, and return the plan."""
-    plan = _load_plan(session, plan_id)
+    plan = load_plan(session, plan_id)
     if plan.status is m.PlanStatus.SUPERSEDED:
         raise ConflictError("plan", f"plan {plan_id} is superseded; edit the published plan")
     job = session.scalars(select(m.Job).where(m.Job.code == move.job)).one_or_none()
@@ -357,7 +346,7 @@ def _update_kpis(plan: m.Plan, placed: m.UnassignedJob | None) -> None:
 
 def unpin(session: Session, plan_id: int, code: str) -> dict[str, Any]:
     """Let re-plans move the job again (it stays where it is in this plan)."""
-    plan = _load_plan(session, plan_id)
+    plan = load_plan(session, plan_id)
     job = session.scalars(select(m.Job).where(m.Job.code == code)).one_or_none()
     if job is None or job.id not in _plan_job_ids(plan):
         raise NotFoundError("job", f"no job {code!r} in plan {plan_id}")

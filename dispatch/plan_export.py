@@ -12,7 +12,8 @@ from dispatch import models as m
 from dispatch.errors import NotFoundError
 
 
-def plan_document(session: Session, plan_id: int) -> dict[str, Any]:
+def load_plan(session: Session, plan_id: int) -> m.Plan:
+    """A stored plan with its routes, visits and unassigned jobs, or 404 naming ``plan``."""
     plan = session.scalars(
         select(m.Plan)
         .where(m.Plan.id == plan_id)
@@ -20,6 +21,11 @@ def plan_document(session: Session, plan_id: int) -> dict[str, Any]:
     ).one_or_none()
     if plan is None:
         raise NotFoundError("plan", f"no plan {plan_id}")
+    return plan
+
+
+def plan_document(session: Session, plan_id: int) -> dict[str, Any]:
+    plan = load_plan(session, plan_id)
     territory = session.get_one(m.Territory, plan.territory_id)
     zone = ZoneInfo(territory.timezone)
     engineers = {

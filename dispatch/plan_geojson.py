@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from dispatch import models as m
-from dispatch.errors import NotFoundError
+from dispatch.plan_export import load_plan
 
 
 def _point(lat: float, lon: float, **props: Any) -> dict[str, Any]:
@@ -18,13 +18,7 @@ def _point(lat: float, lon: float, **props: Any) -> dict[str, Any]:
 
 
 def plan_geojson(session: Session, plan_id: int) -> dict[str, Any]:
-    plan = session.scalars(
-        select(m.Plan)
-        .where(m.Plan.id == plan_id)
-        .options(selectinload(m.Plan.routes).selectinload(m.Route.visits), selectinload(m.Plan.unassigned))
-    ).one_or_none()
-    if plan is None:
-        raise NotFoundError("plan", f"no plan {plan_id}")
+    plan = load_plan(session, plan_id)
     engineers = {
         e.id: e
         for e in session.scalars(select(m.Engineer).where(m.Engineer.territory_id == plan.territory_id))

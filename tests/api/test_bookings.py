@@ -13,8 +13,9 @@ from sqlalchemy import func, select, update
 from dispatch import booking
 from dispatch import models as m
 from dispatch.db import transaction
-from dispatch.planning import create_run, publish, run_plan, territory_by_code
+from dispatch.planning import territory_by_code
 from tests.api.conftest import Api
+from tests.api.plans_helper import make_plan
 
 CST = timezone(timedelta(hours=8))
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=CST)
@@ -43,15 +44,7 @@ def book(api: Api, quote_id: str, slot_id: str, key: str | None, who: str = "age
 
 
 def plan_gz(api: Api, *, publish_it: bool) -> int:
-    with transaction(api.sessions) as s:
-        run_id = create_run(s, territory_by_code(s, "GZ"), DAY, requested_by="test").id
-    assert run_plan(api.database_url, run_id, time_limit=2) == "succeeded"
-    with transaction(api.sessions) as s:
-        plan_id = s.get_one(m.PlanRun, run_id).plan_id
-        assert plan_id is not None
-        if publish_it:
-            publish(s, plan_id, actor="dispatcher:test")
-    return plan_id
+    return make_plan(api, publish_it=publish_it)
 
 
 def route_of_job(api: Api, code: str) -> tuple[m.Route, list[m.Visit]]:
