@@ -239,3 +239,12 @@ def events(session: Session, code: str, who: Principal | None = None) -> list[m.
     return list(
         session.scalars(select(m.JobEvent).where(m.JobEvent.job_id == job.id).order_by(m.JobEvent.id))
     )
+
+
+def part_skus(session: Session, job: m.Job) -> dict[str, int]:
+    """The job's parts as sku → quantity."""
+    ids = [p.part_id for p in job.parts]
+    if not ids:
+        return {}
+    skus = {p.id: p.sku for p in session.scalars(select(m.Part).where(m.Part.id.in_(ids)))}
+    return {skus[p.part_id]: p.quantity for p in job.parts}

@@ -239,3 +239,13 @@ def reservations(session: Session, job: m.Job) -> list[tuple[m.PartReservation, 
         kind, code = ("depot", depot.code) if depot is not None else ("van", eng.code)
         out.append((r, part, kind, code))
     return out
+
+
+def depot_stock(session: Session, code: str) -> list[tuple[m.Stock, m.Part]]:
+    depot = session.scalars(select(m.Depot).where(m.Depot.code == code)).one_or_none()
+    if depot is None:
+        raise NotFoundError("depot", f"no depot {code!r}")
+    rows = session.execute(
+        select(m.Stock, m.Part).join(m.Part).where(m.Stock.depot_id == depot.id).order_by(m.Part.sku)
+    )
+    return [(stock, part) for stock, part in rows]

@@ -48,6 +48,14 @@ class TerritoryDay:
         return self.origin + timedelta(seconds=seconds)
 
 
+def list_territories(session: Session) -> list[m.Territory]:
+    return list(session.scalars(select(m.Territory).order_by(m.Territory.code)))
+
+
+def territory_codes(session: Session) -> dict[int, str]:
+    return {t.id: t.code for t in session.scalars(select(m.Territory))}
+
+
 def territory_by_code(session: Session, code: str) -> m.Territory:
     territory = session.scalars(select(m.Territory).where(m.Territory.code == code)).one_or_none()
     if territory is None:

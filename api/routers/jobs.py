@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, status
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import BOOKERS, STAFF, Sessions, User, guard
@@ -22,8 +21,6 @@ def job_out(s: Session, job: m.Job) -> JobOut:
     asset = s.get(m.Asset, job.asset_id) if job.asset_id else None
     policy = s.get(m.SlaPolicy, job.sla_policy_id) if job.sla_policy_id else None
     engineer = s.get(m.Engineer, job.engineer_id) if job.engineer_id else None
-    part_ids = [p.part_id for p in job.parts]
-    skus = {p.id: p.sku for p in s.scalars(select(m.Part).where(m.Part.id.in_(part_ids)))} if part_ids else {}
     return JobOut(
         code=job.code,
         site=site.code,
@@ -39,7 +36,7 @@ def job_out(s: Session, job: m.Job) -> JobOut:
         resolution_deadline=job.resolution_deadline,
         skills={sk.skill: sk.min_level for sk in job.skills},
         windows=[WindowOut(start=w.start, end=w.end) for w in job.windows],
-        parts={skus[p.part_id]: p.quantity for p in job.parts},
+        parts=svc.part_skus(s, job),
         engineer=engineer.code if engineer else None,
         pinned=job.pinned,
     )

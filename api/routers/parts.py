@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
 from api.deps import BOOKERS, STAFF, Sessions, User, guard
 from api.schemas.common import Out
 from dispatch import models as m
 from dispatch import parts as svc
-from dispatch.errors import NotFoundError
 from dispatch.jobs import get_job
 
 router = APIRouter(tags=["parts"])
@@ -59,15 +57,9 @@ def availability(
 @router.get("/depots/{code}/stock", response_model=list[DepotStockOut], **guard(*STAFF))
 def depot_stock(code: str, sessions: Sessions) -> list[DepotStockOut]:
     with sessions() as s:
-        depot = s.scalars(select(m.Depot).where(m.Depot.code == code)).one_or_none()
-        if depot is None:
-            raise NotFoundError("depot", f"no depot {code!r}")
-        rows = s.execute(
-            select(m.Stock, m.Part).join(m.Part).where(m.Stock.depot_id == depot.id).order_by(m.Part.sku)
-        )
         return [
             DepotStockOut(sku=p.sku, name=p.name, quantity=st.quantity, reserved=st.reserved)
-            for st, p in rows
+            for st, p in svc.depot_stock(s, code)
         ]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, status
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import BOOKERS, STAFF, Sessions, guard
@@ -12,6 +11,7 @@ from api.schemas.sites import AssetOut, SiteIn, SiteOut, SitePatch
 from dispatch import models as m
 from dispatch import sites as svc
 from dispatch.db import transaction
+from dispatch.planning import territory_codes
 
 router = APIRouter(prefix="/sites", tags=["sites"])
 
@@ -30,7 +30,7 @@ def _out(site: m.Site, territory: str) -> SiteOut:
 
 
 def _territories(s: Session) -> dict[int, str]:
-    return {t.id: t.code for t in s.scalars(select(m.Territory))}
+    return territory_codes(s)
 
 
 @router.get("", response_model=list[SiteOut], **guard(*BOOKERS))

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import select
 
 from api.deps import BOOKERS, Sessions, guard
 from api.schemas.common import Out
-from dispatch import models as m
+from dispatch import planning
 
 router = APIRouter(tags=["territories"])
 
@@ -21,5 +20,4 @@ class TerritoryOut(Out):
 @router.get("/territories", response_model=list[TerritoryOut], **guard(*BOOKERS))
 def list_territories(sessions: Sessions) -> list[TerritoryOut]:
     with sessions() as s:
-        rows = s.scalars(select(m.Territory).order_by(m.Territory.code)).all()
-        return [TerritoryOut.model_validate(t) for t in rows]
+        return [TerritoryOut.model_validate(t) for t in planning.list_territories(s)]
