@@ -93,6 +93,7 @@ def test_fifty_racing_confirmations_take_the_last_capacity_once(api: Api) -> Non
     assert len(lost) == 49 and {e.status_code for e in lost} == {409}
     # Fresh alternatives come with every refusal (the day may be too full to have any).
     assert all(e.field == "slot_id" and isinstance(e.extra["alternatives"], list) for e in lost)
+    # ... and never the engineer who is now full (checked where there are any).
     assert all(a["engineer"] != top["engineer"] for e in lost for a in e.extra["alternatives"])
     with api.sessions() as s:
         assert counts(s, engineer_id) == (before[0] + 1, before[1] + 1, before[2] + 1)

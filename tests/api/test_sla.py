@@ -22,7 +22,15 @@ def test_at_risk_lists_breached_first_with_reasons(api: Api) -> None:
         expected = at_risk(s, late, territory="GZ", threshold=timedelta(minutes=90))
     assert [a["job"] for a in listed] == [a.job for a in expected] and listed
     levels = [a["level"] for a in listed]
-    assert levels == sorted(levels, reverse=True)  # breached first
+    assert levels == sorted(levels, reverse=True) and 2 in levels  # breached first
+    for a in listed:  # the rule, checked from the listed facts themselves
+        deadline = datetime.fromisoformat(a["deadline"])
+        if a["level"] == 2:
+            assert deadline < late and a["reason"] == "breached"
+        elif a["reason"] == "eta_after_deadline":
+            assert datetime.fromisoformat(a["eta"]) > deadline
+        else:
+            assert a["eta"] is None and deadline - late <= timedelta(minutes=90)
     assert all(a["reason"] in ("breached", "eta_after_deadline", "unplanned_near_deadline") for a in listed)
     assert api.get("/sla/at-risk", params={"threshold_minutes": -1}).status_code == 422
     assert api.get("/sla/at-risk", who="agent").status_code == 403

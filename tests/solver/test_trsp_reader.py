@@ -24,6 +24,7 @@ def test_c101_reads_with_its_crew_requests_and_kits() -> None:
     # Request k is Solomon customer k: same place and window.
     solomon = read_solomon(DATA / "C101.txt")
     assert (solomon.x[1], solomon.y[1]) == (r.x, r.y)
+    assert (solomon.ready[1], solomon.due[1], solomon.service[1]) == (r.ready, r.due, r.service)
     # Every request has a technician with its skills (tools and parts can be fetched).
     assert all(any(inst.qualified(t, q) for t in inst.technicians) for q in inst.requests)
     assert sum(inst.can_serve_without_depot(t, r) for t in inst.technicians) < len(inst.technicians)
