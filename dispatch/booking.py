@@ -51,7 +51,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch import models as m
-from dispatch import notify, sla
+from dispatch import notify, parts, sla
 from dispatch.db import transaction
 from dispatch.entitlement import asset_by_serial, check_entitlement, site_by_code
 from dispatch.errors import ConflictError, InvalidInputError, NotFoundError
@@ -463,29 +463,29 @@ _VIEWS: dict[tuple[str, int, date], _DayView] = {}
 _VIEWS_LOCK = threading.Lock()
 
 
-def _stamp(session: Session, territory_id: int, day: date) -> tuple[Any, ...]:
-    """What changes whenever a territory-day's routes change: the plan of record, its status,
-    and its routes' versions (bookings and manual moves bump them)."""
+def _stamp(session: Session, territory_id: int, day: date) -> tuple[m.Plan | None, tuple[Any, ...]]:
+    """The plan of record, and what changes whenever the territory-day's routes change: that
+    plan, its status, and its routes' versions (bookings and manual moves bump them)."""
     plan = current_plan(session, territory_id, day)
     if plan is None:
-        return (None,)
+        return None, (None,)
     total, count = session.execute(
         select(func.coalesce(func.sum(m.Route.version), 0), func.count(m.Route.id)).where(
             m.Route.plan_id == plan.id
         )
     ).one()
-    return (plan.id, plan.status.value, int(total), int(count))
+    return plan, (plan.id, plan.status.value, int(total), int(count))
 
 
 def _day_view(session: Session, territory: m.Territory, day: date) -> _DayView:
     key = (str(session.get_bind().engine.url), territory.id, day)
-    stamp = _stamp(session, territory.id, day)
+    plan, stamp = _stamp(session, territory.id, day)
     with _VIEWS_LOCK:
         view = _VIEWS.get(key)
     if view is not None and view.stamp == stamp and time.monotonic() - view.read_at < CACHE_SECONDS:
         return view
     shifts = _territory_shifts(session, territory.id, day)
-    bases = _bases(session, territory, day, shifts)
+    bases = _bases(session, territory, day, shifts, plan=plan)  # the plan just read, not re-read
     view = _DayView(stamp, time.monotonic(), tuple(shifts), {b.shift.id: b for b in bases})
     with _VIEWS_LOCK:
         if len(_VIEWS) > 256:
@@ -585,13 +585,13 @@ def _context(session: Session, req: QuoteRequest, now: datetime) -> tuple[_Conte
     for sku, qty in req.parts.items():
         if qty <= 0:
             raise InvalidInputError(f"parts.{sku}", "quantity must be positive")
-    parts = parts_by_sku(session, req.parts)
+    catalogue = parts_by_sku(session, req.parts)
     territory = session.get_one(m.Territory, site.territory_id)
     entitlement = check_entitlement(session, site, asset, _local_today(now, territory.timezone))
     deadline = (
         sla.response_deadline(entitlement.policy, now, territory.timezone) if entitlement.policy else None
     )
-    needed = {parts[sku].id: qty for sku, qty in req.parts.items()}
+    needed = {catalogue[sku].id: qty for sku, qty in req.parts.items()}
     return _Context(site, asset, territory, req, needed, deadline), entitlement.as_dict()
 
 
@@ -623,8 +623,10 @@ def _offers(
     depot_only: m.Depot | None = None,
     van_only: bool = False,
     lock_route: bool = False,
+    supply: _Supply | None = None,
 ) -> list[_Offer]:
-    """Every feasible (window, shift) insertion for ``day``: best gap per shift and window."""
+    """Every feasible (window, shift) insertion for ``day``: best gap per shift and window.
+    ``supply``: where the parts are, if the caller already read it (a quote, for all its days)."""
     tz = ctx.territory.timezone
     cached = only_shift is None and not lock_route  # a quote; a confirmation always reads fresh
     view = _day_view(session, ctx.territory, day) if cached else None
@@ -637,7 +639,8 @@ def _offers(
     shifts = [s for s in shifts if all(s.engineer.skills.get(k, 0) >= lv for k, lv in required.items())]
     if not shifts:
         return []
-    supply = _supply(session, ctx.territory.id, ctx.needed, [s.engineer_id for s in shifts])
+    if supply is None:
+        supply = _supply(session, ctx.territory.id, ctx.needed, [s.engineer_id for s in shifts])
     if ctx.needed:
         depots: tuple[m.Depot, ...] = supply.depots
         if depot_only is not None:
@@ -728,7 +731,9 @@ def _rank(slots: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(slots, key=lambda s: (not s["sla_kept"], s["score"], s["start"]))
 
 
-def _slots(session: Session, ctx: _Context, days: Sequence[date], now: datetime) -> list[dict[str, Any]]:
+def _slots(
+    session: Session, ctx: _Context, days: Sequence[date], now: datetime, supply: _Supply
+) -> list[dict[str, Any]]:
     tz = ctx.territory.timezone
     slots: list[dict[str, Any]] = []
     for day in days:
@@ -736,7 +741,7 @@ def _slots(session: Session, ctx: _Context, days: Sequence[date], now: datetime)
         if not windows:
             continue
         best: dict[int, _Offer] = {}
-        for offer in _offers(session, ctx, day, windows, now):
+        for offer in _offers(session, ctx, day, windows, now, supply=supply):
             key = offer.option.window.start
             cur = best.get(key)
             if cur is None or (offer.option.added_travel, offer.option.start, offer.day.engineer.code) < (
@@ -759,7 +764,8 @@ def quote(session: Session, req: QuoteRequest, *, actor: str, now: datetime) -> 
     ctx, entitlement = _context(session, req, now)
     today = _local_today(now, ctx.territory.timezone)
     days = _days(req.preferred_days, today)
-    if ctx.needed:
+    supply = _Supply(frozenset(), ())
+    if ctx.needed:  # read once for every day of the quote: which vans and depots hold the parts
         engineer_ids = session.scalars(
             select(m.Engineer.id).where(m.Engineer.territory_id == ctx.territory.id, m.Engineer.active)
         ).all()
@@ -770,7 +776,7 @@ def quote(session: Session, req: QuoteRequest, *, actor: str, now: datetime) -> 
                 f"part_unavailable: no van or depot in {ctx.territory.code} holds "
                 + ", ".join(f"{q} × {s}" for s, q in sorted(req.parts.items())),
             )
-    slots = _slots(session, ctx, days, now)
+    slots = _slots(session, ctx, days, now, supply)
     q = m.Quote(
         id=str(uuid.uuid4()),
         site_id=ctx.site.id,
@@ -869,18 +875,13 @@ def _result(s: Session, booking: m.Booking, created: bool) -> BookingResult:
     visit = s.scalars(
         select(m.Visit).where(m.Visit.job_id == job.id).order_by(m.Visit.id.desc()).limit(1)
     ).first()
-    parts: list[ReservedPart] = []
-    for res, stock, part in s.execute(
-        select(m.PartReservation, m.Stock, m.Part)
-        .join(m.Stock, m.Stock.id == m.PartReservation.stock_id)
-        .join(m.Part, m.Part.id == m.Stock.part_id)
-        .where(m.PartReservation.job_id == job.id)
-        .order_by(m.Part.sku)
-    ).all():
-        depot = s.get(m.Depot, stock.depot_id) if stock.depot_id else None
-        parts.append(
-            ReservedPart(part.sku, res.quantity, "depot" if depot else "van", depot.code if depot else None)
-        )
+    held = sorted(
+        (
+            ReservedPart(part.sku, r.quantity, kind, place if kind == "depot" else None)
+            for r, part, kind, place in parts.reservations(s, job)
+        ),
+        key=lambda p: p.sku,
+    )
     window = job.windows[0]
     eta = visit.start if visit is not None else datetime.fromisoformat(slot["eta"])
     return BookingResult(
@@ -895,7 +896,7 @@ def _result(s: Session, booking: m.Booking, created: bool) -> BookingResult:
         eta=eta,
         response_deadline=job.response_deadline,
         sla_kept=job.response_deadline is None or eta <= job.response_deadline,
-        parts=parts,
+        parts=held,
         created=created,
     )
 
@@ -1154,19 +1155,8 @@ def _reserve(s: Session, job: m.Job, needed: dict[int, int], engineer_id: int, d
     for part_id, qty in sorted(needed.items()):
         place = m.Stock.depot_id == depot.id if depot is not None else m.Stock.engineer_id == engineer_id
         stock_id = s.scalars(select(m.Stock.id).where(m.Stock.part_id == part_id, place)).first()
-        done = (
-            s.execute(
-                update(m.Stock)
-                .where(m.Stock.id == stock_id, m.Stock.reserved + qty <= m.Stock.quantity)
-                .values(reserved=m.Stock.reserved + qty)
-                .execution_options(synchronize_session=False)
-            )
-            if stock_id is not None
-            else None
-        )
-        if done is None or done.rowcount != 1:  # type: ignore[attr-defined]
+        if stock_id is None or not parts.take(s, stock_id, qty):
             raise _SlotGoneError("parts", "the parts were taken meanwhile; here are fresh slots")
-        assert stock_id is not None
         s.add(m.PartReservation(job_id=job.id, stock_id=stock_id, quantity=qty, created_at=job.created_at))
     s.flush()
 

@@ -53,11 +53,11 @@ def check_skills(session: Session, skills: dict[str, int], field_name: str = "sk
             raise InvalidInputError(f"{field_name}.{name}", f"level must be 1 to 5 (got {level})")
 
 
-def parts_by_sku(session: Session, parts: dict[str, int]) -> dict[str, m.Part]:
+def parts_by_sku(session: Session, parts: dict[str, int], field_name: str = "parts") -> dict[str, m.Part]:
     found = {p.sku: p for p in session.scalars(select(m.Part).where(m.Part.sku.in_(parts)))}
     for sku in parts:
         if sku not in found:
-            raise InvalidInputError(f"parts.{sku}", f"no part {sku!r} in the catalogue")
+            raise InvalidInputError(f"{field_name}.{sku}", f"no part {sku!r} in the catalogue")
     return found
 
 

@@ -94,7 +94,7 @@ def availability(
     return sorted(timed, key=lambda p: (p.travel_minutes or 0, p.code))
 
 
-def _take(session: Session, stock_id: int, quantity: int) -> bool:
+def take(session: Session, stock_id: int, quantity: int) -> bool:
     """Reserve ``quantity`` of a stock row if that many are free; False if not."""
     done = session.execute(
         update(m.Stock)
@@ -147,7 +147,7 @@ def reserve_for_job(session: Session, job: m.Job, engineer_id: int) -> list[m.Pa
         with session.begin_nested() as savepoint:
             made = []
             for part_id, qty in sorted(needs.items()):
-                if not _take(session, source[part_id].id, qty):
+                if not take(session, source[part_id].id, qty):
                     savepoint.rollback()
                     break
                 made.append(m.PartReservation(job_id=job.id, stock_id=source[part_id].id, quantity=qty))

@@ -501,7 +501,8 @@ def publish(
         job.engineer_id = engineer_id
     for job_id, engineer_id in planned.items():  # the plan of record holds the parts it needs
         reserve_for_job(session, jobs[job_id], engineer_id)
-    _announce_etas(session, plan, previous)
+    moment = now or m.utcnow()
+    _announce_etas(session, plan, previous, moment)
     for old in previous:
         old.status = m.PlanStatus.SUPERSEDED
         dropped = {v.job_id for r in old.routes for v in r.visits if v.job_id is not None} - set(planned)
@@ -509,7 +510,7 @@ def publish(
             if job.status in (m.JobStatus.SCHEDULED, m.JobStatus.DISPATCHED):
                 transition(session, job, m.JobStatus.NEW, actor=actor, note=f"not in plan {plan_id}")
                 release_for_job(session, job)
-    plan.status, plan.published_at = m.PlanStatus.PUBLISHED, now or m.utcnow()
+    plan.status, plan.published_at = m.PlanStatus.PUBLISHED, moment
     from dispatch.escalation import escalate  # a new plan of record may put promises at risk
 
     session.flush()
@@ -517,7 +518,7 @@ def publish(
     return plan
 
 
-def _announce_etas(session: Session, plan: m.Plan, previous: Sequence[m.Plan]) -> None:
+def _announce_etas(session: Session, plan: m.Plan, previous: Sequence[m.Plan], now: datetime) -> None:
     """Outbox a new ETA window for every planned job whose start differs from the plan it
     replaces (or that had none): what a customer would want a message about."""
     from dispatch import notify
@@ -531,7 +532,6 @@ def _announce_etas(session: Session, plan: m.Plan, previous: Sequence[m.Plan]) -
     jobs = session.scalars(
         select(m.Job).where(m.Job.id.in_(visits)).options(selectinload(m.Job.windows))
     ).all()
-    now = m.utcnow()
     for job in jobs:
         start = visits[job.id].start
         if before.get(job.id) == start:

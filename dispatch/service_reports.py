@@ -14,12 +14,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch import models as m
 from dispatch.engineer_day import own_job
 from dispatch.errors import ConflictError, InvalidInputError
+from dispatch.jobs import parts_by_sku
 from dispatch.lifecycle import INCOMPLETE_REASONS, transition
 from dispatch.parts import consume
 from dispatch.users import Principal
@@ -63,10 +63,7 @@ def submit_report(
     _validate(report)
     now = now or m.utcnow()
     job = own_job(session, who, code, lock=True)
-    skus = {p.sku: p for p in session.scalars(select(m.Part).where(m.Part.sku.in_(list(report.parts_used))))}
-    for sku in report.parts_used:
-        if sku not in skus:
-            raise InvalidInputError(f"parts_used.{sku}", f"no part {sku!r} in the catalogue")
+    parts_by_sku(session, report.parts_used, "parts_used")
     existing = session.get(m.ServiceReport, job.id)
     if existing is not None and existing.outcome is m.JobStatus.COMPLETED:
         raise ConflictError("report", f"job {code} already has its final report")
