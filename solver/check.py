@@ -7,6 +7,11 @@ wrong model, a wrong extraction or a hand-edited plan are all caught the same wa
 
 A break listed between two steps may be taken anywhere on that leg: at the previous site, on
 the road, or on arrival before service, but never during service.
+
+Parts and tools are followed along each route: the van starts with its shift's stock, a depot
+step adds what it says it loads (which that depot must hold, and all routes together may not
+load more than its stock), and a job uses up its parts, which must be on board on arrival, as
+must its tools.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import pairwise
 
-from solver.model import Break, Job, Problem, Route, Shift, Solution, StepType
+from solver.model import Break, Depot, Job, Problem, Route, Shift, Solution, Step, StepType
 
 
 class Rule(StrEnum):
@@ -38,6 +43,10 @@ class Rule(StrEnum):
     PINNED_ORDER = "pinned_order"
     FIXED_START = "fixed_start"
     SLA_LATE = "sla_late"
+    PARTS_MISSING = "parts_missing"
+    UNKNOWN_DEPOT = "unknown_depot"
+    DEPOT_STOCK = "depot_stock"
+    DEPOT_HOURS = "depot_hours"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +60,8 @@ class Violation:
 
 @dataclass(frozen=True, slots=True)
 class TimedStep:
-    """A job or break of the recomputed schedule. A break's arrival is its start (it may be
-    taken on the road); a job's arrival is when the engineer reaches the site."""
+    """A job, depot stop or break of the recomputed schedule. A break's arrival is its start
+    (it may be taken on the road); a job's arrival is when the engineer reaches the site."""
 
     type: StepType
     id: str
@@ -101,6 +110,7 @@ def check(problem: Problem, solution: Solution, *, hard_deadlines: bool = False)
     seen: Counter[str] = Counter()
     used_shifts: Counter[str] = Counter()
     position: dict[str, tuple[str, int]] = {}
+    loaded: Counter[tuple[str, str]] = Counter()  # (depot, part) → units loaded by all routes
     for route in solution.routes:
         used_shifts[route.shift_id] += 1
         shift = shifts.get(route.shift_id)
@@ -114,7 +124,7 @@ def check(problem: Problem, solution: Solution, *, hard_deadlines: bool = False)
         for k, jid in enumerate(route.job_ids()):
             seen[jid] += 1
             position[jid] = (shift.id, k)
-        _check_route(problem, shift, route, jobs, report, hard_deadlines)
+        _check_route(problem, shift, route, jobs, report, hard_deadlines, loaded)
     for sid, n in used_shifts.items():
         if n > 1:
             report.violations.append(
@@ -137,6 +147,15 @@ def check(problem: Problem, solution: Solution, *, hard_deadlines: bool = False)
                 Violation(Rule.MISSING_JOB, f"job {jid} is neither routed nor unassigned", job_id=jid)
             )
     _check_pinned_order(problem, shifts, position, report)
+    stock = {(d.id, p): q for d in problem.depots for p, q in d.stock}
+    for (depot, part), qty in sorted(loaded.items()):
+        if qty > stock.get((depot, part), 0):
+            report.violations.append(
+                Violation(
+                    Rule.DEPOT_STOCK,
+                    f"routes load {qty} × {part} at depot {depot}, which holds {stock.get((depot, part), 0)}",
+                )
+            )
     return report
 
 
@@ -147,6 +166,7 @@ def _check_route(
     jobs: dict[str, Job],
     report: CheckReport,
     hard_deadlines: bool,
+    loaded: Counter[tuple[str, str]],
 ) -> None:
     steps = route.steps
     sid = shift.id
@@ -170,6 +190,9 @@ def _check_route(
     pending: list[Break] = []
     route_jobs: list[Job] = []
     schedule = report.schedules.setdefault(sid, RouteSchedule())
+    depots = {d.id: d for d in problem.depots}
+    van: Counter[str] = Counter(dict(shift.stock))
+    tools = set(shift.tools)
 
     def leg(to: int | None) -> None:
         """Travel from ``loc`` to ``to`` (None: open end), taking the pending breaks on the way."""
@@ -210,12 +233,27 @@ def _check_route(
             taken[step.id] += 1
             pending.append(breaks[step.id])
             continue
+        if step.type is StepType.DEPOT:
+            depot = depots.get(step.id or "")
+            if depot is None:
+                report.violations.append(
+                    Violation(
+                        Rule.UNKNOWN_DEPOT, f"route {sid} stops at unknown depot {step.id}", shift_id=sid
+                    )
+                )
+                continue
+            leg(depot.location)
+            begin = _depot_stop(shift, depot, step, t, report, loaded, van, tools)
+            schedule.steps.append(TimedStep(StepType.DEPOT, depot.id, t, begin, begin + depot.service))
+            t, loc = begin + depot.service, depot.location
+            continue
         job = jobs.get(step.id or "")
         if job is None:
             continue  # reported as unknown job by the caller
         route_jobs.append(job)
         leg(job.location)
         _check_visit(shift, job, t, report, hard_deadlines)
+        _use_parts(shift, job, van, tools, report)
         window = job.window_for(t) if job.time_windows else None
         begin = max(t, window.start) if window is not None else t
         if job.fixed_start is not None:
@@ -243,6 +281,79 @@ def _check_route(
                 )
             )
     _check_loads(problem, shift, route_jobs, report)
+
+
+def _depot_stop(
+    shift: Shift,
+    depot: Depot,
+    step: Step,
+    arrival: int,
+    report: CheckReport,
+    loaded: Counter[tuple[str, str]],
+    van: Counter[str],
+    tools: set[str],
+) -> int:
+    """Load what the step says at ``depot``; returns when the counter service starts."""
+    sid = shift.id
+    begin = arrival
+    window = depot.time_window
+    if window is not None:
+        if arrival > window.end:
+            report.violations.append(
+                Violation(
+                    Rule.DEPOT_HOURS,
+                    f"route {sid} reaches depot {depot.id} at {arrival}, after it closes at {window.end}",
+                    shift_id=sid,
+                )
+            )
+        begin = max(arrival, window.start)
+    held = dict(depot.stock)
+    for part, qty in step.parts:
+        if part not in held:
+            report.violations.append(
+                Violation(
+                    Rule.DEPOT_STOCK,
+                    f"route {sid} loads {part} at depot {depot.id}, which has none",
+                    shift_id=sid,
+                )
+            )
+        loaded[depot.id, part] += qty
+        van[part] += qty
+    for tool in step.tools:
+        if tool not in depot.tools:
+            report.violations.append(
+                Violation(
+                    Rule.DEPOT_STOCK,
+                    f"route {sid} takes tool {tool} at depot {depot.id}, which has none",
+                    shift_id=sid,
+                )
+            )
+        tools.add(tool)
+    return begin
+
+
+def _use_parts(shift: Shift, job: Job, van: Counter[str], tools: set[str], report: CheckReport) -> None:
+    for part, qty in job.parts:
+        if van[part] < qty:
+            report.violations.append(
+                Violation(
+                    Rule.PARTS_MISSING,
+                    f"job {job.id} needs {qty} × {part}, the van of {shift.id} has {van[part]}",
+                    shift_id=shift.id,
+                    job_id=job.id,
+                )
+            )
+        van[part] = max(0, van[part] - qty)
+    for tool in job.tools:
+        if tool not in tools:
+            report.violations.append(
+                Violation(
+                    Rule.PARTS_MISSING,
+                    f"job {job.id} needs tool {tool}, which the van of {shift.id} lacks",
+                    shift_id=shift.id,
+                    job_id=job.id,
+                )
+            )
 
 
 def _check_visit(shift: Shift, job: Job, arrival: int, report: CheckReport, hard_deadlines: bool) -> None:

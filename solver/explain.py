@@ -2,7 +2,8 @@
 
 The same checks prune the routing model (a job is only offered to shifts that could take it
 alone), so an unassigned job's reason is exactly what kept it out: the first filter, in the
-order below, that leaves no shift. A job that passes them all but is still dropped fitted some
+order below, that leaves no shift (skills, pin, parts and tools on a van or in a depot, load,
+windows, reach, deadline). A job that passes them all but is still dropped fitted some
 empty day and lost out to other work: `capacity`.
 """
 
@@ -49,6 +50,35 @@ class _ShiftArrays:
         self.engineer = np.array([s.engineer_id for s in shifts], dtype=object)
         self._skill_cache: dict[tuple[tuple[str, int], ...], BoolArray] = {}
         self._shifts = shifts
+        self._van = [dict(s.stock) for s in shifts]
+        self._van_tools = [frozenset(s.tools) for s in shifts]
+        self._depot_most: dict[str, int] = {}  # part → the most any one depot holds
+        for d in problem.depots:
+            for part, qty in d.stock:
+                self._depot_most[part] = max(self._depot_most.get(part, 0), qty)
+        self._depot_tools = frozenset(t for d in problem.depots for t in d.tools)
+
+    def supplied(self, job: Job) -> tuple[BoolArray, str]:
+        """Shifts whose van holds, or some single depot holds, each part and tool the job needs;
+        and the first need nothing supplies. Depots cover every shift alike: whether a depot stop
+        fits the route is the search's business."""
+        ok = np.ones(len(self._shifts), dtype=np.bool_)
+        missing = ""
+        for part, qty in job.parts:
+            if self._depot_most.get(part, 0) >= qty:
+                continue
+            on_van = np.array([van.get(part, 0) >= qty for van in self._van], dtype=np.bool_)
+            if not on_van.any() and not missing:
+                missing = f"no van or depot holds {qty} × {part}"
+            ok &= on_van
+        for tool in job.tools:
+            if tool in self._depot_tools:
+                continue
+            on_van = np.array([tool in tools for tools in self._van_tools], dtype=np.bool_)
+            if not on_van.any() and not missing:
+                missing = f"no van or depot holds tool {tool}"
+            ok &= on_van
+        return ok, missing or "no single van holds all of its parts and tools, and no depot has them"
 
     def skilled(self, required: tuple[tuple[str, int], ...]) -> BoolArray:
         mask = self._skill_cache.get(required)
@@ -95,6 +125,11 @@ def _filter(job: Job, a: _ShiftArrays, dur: npt.NDArray[np.int64], hard_deadline
         if not (ok & pinned).any():
             return Candidates((), Reason.PINNED_INFEASIBLE, "the engineer lacks the skills")
         ok = ok & pinned
+    if job.parts or job.tools:
+        supplied, missing = a.supplied(job)
+        if not (ok & supplied).any():
+            return Candidates((), Reason.PART_UNAVAILABLE, missing)
+        ok = ok & supplied
     if job.delivery or job.pickup:
         need = np.maximum(
             np.array(job.delivery or (0,) * a.capacity.shape[1]),

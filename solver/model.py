@@ -44,6 +44,27 @@ def _skills(value: Mapping[str, int] | Iterable[tuple[str, int]]) -> tuple[tuple
     return tuple(sorted(items.items()))
 
 
+def _quantities(
+    value: Mapping[str, int] | Iterable[tuple[str, int]], what: str
+) -> tuple[tuple[str, int], ...]:
+    """Part → quantity pairs, merged and sorted, without zero entries."""
+    merged: dict[str, int] = {}
+    for name, qty in value.items() if isinstance(value, Mapping) else value:
+        if not name:
+            raise ValueError(f"{what} names must be non-empty.")
+        if qty < 0:
+            raise ValueError(f"{what} {name!r} has a negative quantity {qty}.")
+        merged[name] = merged.get(name, 0) + int(qty)
+    return tuple(sorted((k, v) for k, v in merged.items() if v))
+
+
+def _names(value: Iterable[str], what: str) -> tuple[str, ...]:
+    out = tuple(sorted(set(value)))
+    if any(not n for n in out):
+        raise ValueError(f"{what} names must be non-empty.")
+    return out
+
+
 def _amounts(value: Iterable[int], what: str) -> tuple[int, ...]:
     out = tuple(int(v) for v in value)
     if any(v < 0 for v in out):
@@ -84,6 +105,11 @@ class Job:
         Service start that must be kept exactly (a visit already in progress).
     previous_engineer
         Engineer the job had in the previous plan; moving it costs ``SolveParams.stability_cost``.
+    parts
+        Part → quantity used up on site: on the van on arrival, from the shift's stock or loaded
+        at a depot stop earlier on the route.
+    tools
+        Tools that must be on the van on arrival; not used up.
     """
 
     id: str
@@ -100,6 +126,8 @@ class Job:
     pinned_rank: int | None = None
     fixed_start: int | None = None
     previous_engineer: str | None = None
+    parts: tuple[tuple[str, int], ...] = ()
+    tools: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -120,6 +148,8 @@ class Job:
         object.__setattr__(self, "skills", _skills(self.skills))
         object.__setattr__(self, "delivery", _amounts(self.delivery, "delivery"))
         object.__setattr__(self, "pickup", _amounts(self.pickup, "pickup"))
+        object.__setattr__(self, "parts", _quantities(self.parts, "Part"))
+        object.__setattr__(self, "tools", _names(self.tools, "Tool"))
         if self.pinned_rank is not None and self.pinned_engineer is None:
             raise ValueError(f"Job {self.id!r} has a pinned rank but no pinned engineer.")
         if self.fixed_start is not None and self.pinned_engineer is None:
@@ -157,7 +187,8 @@ class Shift:
 
     ``start``/``end`` are location indices (``end=None``: the route ends at its last visit).
     ``time_window`` bounds leaving ``start`` and arriving at ``end``. ``capacity`` pairs with
-    jobs' delivery/pickup amounts; ``max_jobs`` caps visits per shift.
+    jobs' delivery/pickup amounts; ``max_jobs`` caps visits per shift. ``stock`` (part →
+    quantity) and ``tools`` are what the van holds when the shift starts.
     """
 
     id: str
@@ -169,6 +200,8 @@ class Shift:
     breaks: tuple[Break, ...] = ()
     capacity: tuple[int, ...] = ()
     max_jobs: int | None = None
+    stock: tuple[tuple[str, int], ...] = ()
+    tools: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -179,6 +212,8 @@ class Shift:
             raise ValueError(f"Shift {self.id!r} has a negative max_jobs.")
         object.__setattr__(self, "skills", _skills(self.skills))
         object.__setattr__(self, "capacity", _amounts(self.capacity, "capacity"))
+        object.__setattr__(self, "stock", _quantities(self.stock, "Part"))
+        object.__setattr__(self, "tools", _names(self.tools, "Tool"))
         for b in self.breaks:
             if b.duration > self.time_window.end - self.time_window.start:
                 raise ValueError(f"Shift {self.id!r} break {b.id!r} is longer than the shift.")
@@ -186,6 +221,31 @@ class Shift:
     def has_skills(self, required: Iterable[tuple[str, int]]) -> bool:
         held = dict(self.skills)
         return all(held.get(name, -1) >= level for name, level in required)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Depot:
+    """A place where a route may stop to load parts and tools for the visits after it.
+
+    ``stock`` bounds what all routes together load there. ``time_window`` bounds the arrival
+    (opening hours); stock that arrives later by transfer is a second depot at the same
+    location whose window opens when the transfer arrives.
+    """
+
+    id: str
+    location: int
+    service: int = 0
+    stock: tuple[tuple[str, int], ...] = ()
+    tools: tuple[str, ...] = ()
+    time_window: TimeWindow | None = None
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            raise ValueError("Depot id must be non-empty.")
+        if self.location < 0 or self.service < 0:
+            raise ValueError(f"Depot {self.id!r} has a negative location index or service time.")
+        object.__setattr__(self, "stock", _quantities(self.stock, "Part"))
+        object.__setattr__(self, "tools", _names(self.tools, "Tool"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -245,12 +305,14 @@ class Location:
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Problem:
-    """Everything the solver needs: locations with their travel matrix, jobs and shifts."""
+    """Everything the solver needs: locations with their travel matrix, jobs, shifts and the
+    depots routes may stop at for parts."""
 
     locations: tuple[Location, ...]
     matrix: TravelMatrix
     jobs: tuple[Job, ...]
     shifts: tuple[Shift, ...]
+    depots: tuple[Depot, ...] = ()
 
     def __post_init__(self) -> None:
         n = len(self.locations)
@@ -287,6 +349,13 @@ class Problem:
                 raise ValueError(f"Job {job.id!r} is pinned to unknown engineer {job.pinned_engineer!r}.")
         if dims and any(not s.capacity for s in self.shifts):
             raise ValueError("All shifts must have the same number of capacity dimensions.")
+        depot_ids: set[str] = set()
+        for d in self.depots:
+            if d.id in depot_ids:
+                raise ValueError(f"Duplicate depot id {d.id!r}.")
+            depot_ids.add(d.id)
+            if d.location >= n:
+                raise ValueError(f"Depot {d.id!r} location {d.location} is out of range.")
 
     @property
     def capacity_dims(self) -> int:
@@ -425,12 +494,16 @@ class StepType(StrEnum):
     START = "start"
     JOB = "job"
     BREAK = "break"
+    DEPOT = "depot"
     END = "end"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Step:
-    """One step of a route, after VROOM: arrival at the place, waiting, then service."""
+    """One step of a route, after VROOM: arrival at the place, waiting, then service.
+
+    A depot step's id is the depot's; ``parts`` and ``tools`` are what the van loads there.
+    """
 
     type: StepType
     id: str | None = None
@@ -439,6 +512,8 @@ class Step:
     waiting_time: int = 0
     service: int = 0
     lateness: int = 0
+    parts: tuple[tuple[str, int], ...] = ()
+    tools: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -466,6 +541,7 @@ class Reason(StrEnum):
     TOO_LARGE = "too_large"
     PINNED_INFEASIBLE = "pinned_infeasible"
     CAPACITY = "capacity"
+    PART_UNAVAILABLE = "part_unavailable"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
@@ -18,10 +18,12 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 
+from solver import parts
 from solver.decompose import Region, partition
 from solver.explain import Candidates, candidate_shifts
 from solver.model import (
     ArcCost,
+    Depot,
     IntArray,
     Problem,
     Reason,
@@ -52,6 +54,8 @@ class _Model:
     candidates: list[Candidates]
     horizon: int
     breaks: dict[int, list[tuple[str, pywrapcp.IntervalVar]]]
+    depot_nodes: dict[int, int]  # node -> depot position, one node per possible depot stop
+    tracked: list[parts.Resource]
 
     @property
     def time(self) -> pywrapcp.RoutingDimension:
@@ -168,7 +172,11 @@ def _solve_by_regions(
         # Each region's share of what is left, so model-building overheads don't add up.
         left = sum(len(r.jobs) for r in regions[g:]) or 1
         results[g] = _solve_region(
-            problem, params, region, (first_round_end - time.monotonic()) * len(region.jobs) / left
+            problem,
+            params,
+            region,
+            (first_round_end - time.monotonic()) * len(region.jobs) / left,
+            _depots_left(problem, results.values()),
         )
         report()
     # Second round: dropped jobs go to the other region (among those with a candidate shift)
@@ -198,7 +206,8 @@ def _solve_by_regions(
         share = (end - time.monotonic()) * len(jobs) / pending
         pending -= len(jobs)
         grown = Region(regions[g].shifts, regions[g].jobs + tuple(jobs))
-        again = _solve_region(problem, params, grown, share)
+        planned_elsewhere = [res for h, res in results.items() if h != g]
+        again = _solve_region(problem, params, grown, share, _depots_left(problem, planned_elsewhere))
         if again.summary.cost < results[g].summary.cost + sum(penalty[j] for j in jobs):
             placed = {job_pos[j] for r in again.routes for j in r.job_ids()}
             for j in placed & set(jobs):
@@ -233,14 +242,33 @@ def _solve_by_regions(
     )
 
 
-def _solve_region(problem: Problem, params: SolveParams, region: Region, time_limit: float) -> Solution:
+def _solve_region(
+    problem: Problem, params: SolveParams, region: Region, time_limit: float, depots: tuple[Depot, ...]
+) -> Solution:
     sub = Problem(
         locations=problem.locations,
         matrix=problem.matrix,
         jobs=tuple(problem.jobs[j] for j in region.jobs),
         shifts=tuple(problem.shifts[s] for s in region.shifts),
+        depots=depots,
     )
     return solve(sub, replace(params, time_limit=max(0.2, time_limit), region_jobs=0))
+
+
+def _depots_left(problem: Problem, planned: Iterable[Solution]) -> tuple[Depot, ...]:
+    """Depot stock minus what routes already planned load, so regions cannot overdraw it."""
+    taken: dict[tuple[str, str], int] = defaultdict(int)
+    for sol in planned:
+        for route in sol.routes:
+            for st in route.steps:
+                if st.type is StepType.DEPOT and st.id is not None:
+                    for part, qty in st.parts:
+                        taken[st.id, part] += qty
+    if not taken:
+        return problem.depots
+    return tuple(
+        replace(d, stock=tuple((p, q - taken[d.id, p]) for p, q in d.stock)) for d in problem.depots
+    )
 
 
 def _free_time(solution: Solution) -> int:
@@ -251,11 +279,15 @@ def _free_time(solution: Solution) -> int:
 
 
 def _build(problem: Problem, params: SolveParams, candidates: list[Candidates]) -> _Model:
-    node_loc, job_nodes, starts, ends = _nodes(problem, candidates)
+    tracked = parts.resources(problem, candidates)
+    copies = parts.depot_copies(problem, candidates, tracked)
+    node_loc, job_nodes, depot_nodes, starts, ends = _nodes(problem, candidates, copies)
     manager = pywrapcp.RoutingIndexManager(len(node_loc), len(problem.shifts), starts, ends)
     routing = pywrapcp.RoutingModel(manager)
     horizon = _horizon(problem)
-    model = _Model(problem, params, manager, routing, node_loc, job_nodes, candidates, horizon, {})
+    model = _Model(
+        problem, params, manager, routing, node_loc, job_nodes, candidates, horizon, {}, depot_nodes, tracked
+    )
     travel = _node_matrix(problem.matrix.durations, node_loc)
     _add_arc_costs(model, travel)
     _add_time(model, travel)
@@ -267,18 +299,23 @@ def _build(problem: Problem, params: SolveParams, candidates: list[Candidates]) 
     _add_breaks(model)
     _add_pins(model)
     _add_stability(model)
+    _add_depot_stops(model)
     return model
 
 
 def _nodes(
-    problem: Problem, candidates: list[Candidates]
-) -> tuple[IntArray, dict[int, int], list[int], list[int]]:
+    problem: Problem, candidates: list[Candidates], depot_copies: list[int]
+) -> tuple[IntArray, dict[int, int], dict[int, int], list[int], list[int]]:
     locs: list[int] = []
     job_nodes: dict[int, int] = {}
     for j, job in enumerate(problem.jobs):
         if candidates[j].shifts:
             job_nodes[j] = len(locs)
             locs.append(job.location)
+    depot_nodes: dict[int, int] = {}
+    for d in depot_copies:
+        depot_nodes[len(locs)] = d
+        locs.append(problem.depots[d].location)
     depot_node: dict[int, int] = {}
 
     def depot(loc: int) -> int:
@@ -293,7 +330,7 @@ def _nodes(
         open_end = len(locs)
         locs.append(-1)
         ends = [open_end if e < 0 else e for e in ends]
-    return np.array(locs, dtype=np.int64), job_nodes, starts, ends
+    return np.array(locs, dtype=np.int64), job_nodes, depot_nodes, starts, ends
 
 
 def _node_matrix(values: IntArray, node_loc: IntArray) -> IntArray:
@@ -316,6 +353,11 @@ def _add_arc_costs(model: _Model, travel: IntArray) -> None:
         cost = _node_matrix(model.problem.matrix.distances, model.node_loc)
     else:
         cost = travel
+    if model.depot_nodes:
+        # A depot stop costs its counter time too, or one on the way would come for free.
+        cost = cost.copy()
+        for node, d in model.depot_nodes.items():
+            cost[node, :] += model.problem.depots[d].service
     callback = model.routing.RegisterTransitMatrix(cost.tolist())
     model.routing.SetArcCostEvaluatorOfAllVehicles(callback)
 
@@ -324,6 +366,8 @@ def _service_per_node(model: _Model) -> IntArray:
     service = np.zeros(len(model.node_loc), dtype=np.int64)
     for j, node in model.job_nodes.items():
         service[node] = model.problem.jobs[j].service
+    for node, d in model.depot_nodes.items():
+        service[node] = model.problem.depots[d].service
     return service
 
 
@@ -347,6 +391,10 @@ def _add_time(model: _Model, travel: IntArray) -> None:
             for a, b in pairwise(job.time_windows):
                 if b.start > a.end + 1:
                     var.RemoveInterval(a.end + 1, b.start - 1)
+    for node, d in model.depot_nodes.items():
+        window = model.problem.depots[d].time_window
+        if window is not None:
+            dim.CumulVar(model.manager.NodeToIndex(node)).SetRange(window.start, window.end)
 
 
 def _add_allowed_shifts(model: _Model) -> None:
@@ -436,6 +484,17 @@ def _add_capacities(model: _Model) -> None:
         load, delivered = routing.GetDimensionOrDie(f"load{k}"), routing.GetDimensionOrDie(f"delivered{k}")
         for v in range(routing.vehicles()):
             routing.solver().Add(load.CumulVar(routing.Start(v)) == delivered.CumulVar(routing.End(v)))
+
+
+def _add_depot_stops(model: _Model) -> None:
+    """Depot stops are free to skip: they only earn their detour by making jobs servable."""
+    if not model.tracked:
+        return
+    for node in model.depot_nodes:
+        model.routing.AddDisjunction([model.manager.NodeToIndex(node)], 0)
+    parts.add_dimensions(
+        model.routing, model.manager, model.problem, model.tracked, model.job_nodes, model.depot_nodes
+    )
 
 
 def _add_max_jobs(model: _Model) -> None:
@@ -571,28 +630,49 @@ def _extract(
     routes: list[Route] = []
     served: set[int] = set()
     node_job = {node: j for j, node in model.job_nodes.items()}
+    slack_dims = [routing.GetDimensionOrDie(r.dimension) for r in model.tracked]
     for v, shift in enumerate(problem.shifts):
         if not routing.IsVehicleUsed(assignment, v):
             continue
-        visits: list[int] = []  # job positions in order
+        stops: list[tuple[str, int]] = []  # ("job", job position) or ("depot", depot position)
+        solver_starts: list[int] = []
+        loaded: dict[int, dict[str, int]] = {}
         index = assignment.Value(routing.NextVar(routing.Start(v)))
         while not routing.IsEnd(index):
-            visits.append(node_job[manager.IndexToNode(index)])
+            node = manager.IndexToNode(index)
+            if node in model.depot_nodes:
+                loaded[len(stops)] = {
+                    r.dimension: assignment.Value(d.SlackVar(index))
+                    for r, d in zip(model.tracked, slack_dims, strict=True)
+                }
+                stops.append(("depot", model.depot_nodes[node]))
+            else:
+                stops.append(("job", node_job[node]))
+            solver_starts.append(assignment.Min(dim.CumulVar(index)))
             index = assignment.Value(routing.NextVar(index))
+        visits = [p for kind, p in stops if kind == "job"]
+        if not visits:
+            continue
         served.update(visits)
-        solver_starts = [assignment.Min(dim.CumulVar(model.job_index(j))) for j in visits]
+        loads = parts.loads(problem, shift, stops, loaded) if loaded else {}
+        # A stop that loads nothing the route uses is dropped; what follows only gets earlier.
+        keep = [k for k, (kind, _) in enumerate(stops) if kind == "job" or any(loads.get(k, ((), ())))]
+        loads = {keep.index(k): v for k, v in loads.items() if k in keep}
+        stops = [stops[k] for k in keep]
+        solver_starts = [solver_starts[k] for k in keep]
         breaks = sorted(
             (assignment.StartMin(iv), bid, int(iv.DurationMin())) for bid, iv in model.breaks.get(v, [])
         )
         steps = _schedule(
             problem,
             v,
-            visits,
+            stops,
             solver_starts,
             breaks,
             assignment.Min(dim.CumulVar(routing.Start(v))),
+            loads,
         )
-        locs = [shift.start, *(problem.jobs[j].location for j in visits)]
+        locs = [shift.start, *(s.location for s in steps[1:-1] if s.location is not None)]
         if shift.end is not None:
             locs.append(shift.end)
         travel = int(sum(durations[a, b] for a, b in pairwise(locs)))
@@ -604,7 +684,7 @@ def _extract(
                 steps=steps,
                 travel_time=travel,
                 distance=dist,
-                service=sum(problem.jobs[j].service for j in visits),
+                service=sum(s.service for s in steps if s.type is StepType.JOB),
                 waiting_time=sum(s.waiting_time for s in steps),
                 lateness=sum(s.lateness for s in steps),
             )
@@ -619,19 +699,25 @@ def _extract(
 def _schedule(
     problem: Problem,
     v: int,
-    visits: list[int],
+    stops: list[tuple[str, int]],
     solver_starts: list[int],
     breaks: list[tuple[int, str, int]],
     route_start: int,
+    loads: dict[int, tuple[tuple[tuple[str, int], ...], tuple[str, ...]]],
 ) -> tuple[Step, ...]:
     """Steps with times: the solver's service starts, made consistent by a forward pass, and
     breaks placed between the visits the solver put them between."""
     shift = problem.shifts[v]
     dur = problem.matrix.durations
+
+    def where(stop: tuple[str, int]) -> int:
+        kind, p = stop
+        return problem.depots[p].location if kind == "depot" else problem.jobs[p].location
+
     first_break = breaks[0][0] if breaks else None
-    if visits and (first_break is None or first_break >= solver_starts[0]):
+    if stops and (first_break is None or first_break >= solver_starts[0]):
         # Leave as late as the first visit allows, not at shift start.
-        lead = int(dur[shift.start, problem.jobs[visits[0]].location])
+        lead = int(dur[shift.start, where(stops[0])])
         route_start = max(route_start, min(solver_starts[0] - lead, shift.time_window.end))
     steps = [Step(type=StepType.START, location=shift.start, arrival=route_start)]
     t, loc = route_start, shift.start
@@ -649,11 +735,18 @@ def _schedule(
             t = begin + b_dur
         t += remaining
 
-    for j, start in zip(visits, solver_starts, strict=True):
-        job = problem.jobs[j]
-        take_breaks_before(start, job.location)
+    for k, (stop, start) in enumerate(zip(stops, solver_starts, strict=True)):
+        kind, p = stop
+        take_breaks_before(start, where(stop))
         arrival = t
         begin = max(arrival, start)
+        if kind == "depot":
+            depot: Depot = problem.depots[p]
+            loaded_parts, loaded_tools = loads.get(k, ((), ()))
+            steps.append(parts.depot_step(depot, arrival, begin, loaded_parts, loaded_tools))
+            t, loc = begin + depot.service, depot.location
+            continue
+        job = problem.jobs[p]
         late = max(0, begin - job.deadline) if job.deadline is not None else 0
         steps.append(
             Step(
