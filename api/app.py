@@ -1,4 +1,5 @@
-"""The FastAPI application: everything under ``/api/v1``, OpenAPI at ``/docs``."""
+"""The FastAPI application: everything under ``/api/v1``, OpenAPI at ``/docs``, and the web
+pages (``/board``, ``/m``, ``/static``; see ``api.web``)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from api import errors
+from api import errors, web
 from api.routers import (
+    board,
     bookings,
     engineer_app,
     engineers,
@@ -66,7 +68,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sla,
         kpis,
         parts,
+        board,
     ):
         v1.include_router(module.router)
     app.include_router(v1)
+    web.install(app)
     return app

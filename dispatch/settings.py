@@ -29,6 +29,8 @@ class Settings(BaseSettings):
         default=2, ge=0, description="Processes answering booking quotes (0: in the request thread)."
     )
     quote_ttl_seconds: int = Field(default=300, gt=0, description="How long a booking quote holds.")
+    tile_url: str = Field(default="", description="Board map tiles, {z}/{x}/{y} URL; empty: none (offline).")
+    tile_attribution: str = Field(default="", description="The tile provider's credit, shown on the map.")
 
 
 @lru_cache(maxsize=1)

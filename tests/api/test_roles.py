@@ -51,6 +51,7 @@ EXPECTED = {
     "depots": {"admin", "dispatcher"},
     "jobs:GET /jobs/{code}/reservations": {"admin", "dispatcher", "agent"},
     "jobs:POST /jobs/{code}/survey": {"admin", "dispatcher", "agent"},
+    "board": {"admin", "dispatcher"},
 }
 
 
