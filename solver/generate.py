@@ -7,6 +7,11 @@ Guangzhou only; the territory takes in more districts as the crew grows (about 2
 per district), up to the whole delta. Everything is drawn from one
 ``numpy`` generator, so a seed fixes the day exactly. Times are seconds from 00:00 of the day.
 
+With ``parts=True`` the day also has spare parts (see `PART_SHARE` and below): a catalogue of
+part numbers per trade with skewed popularity, jobs that use some up, van stock per engineer
+and a few depots. They are drawn from a second generator seeded from the same seed, so the
+day without parts is the same day, job for job; the depots' locations come after the jobs'.
+
 Only the standard library and numpy are used (plus `solver.travel` for the matrix), so the
 generator runs wherever the solver does.
 """
@@ -14,10 +19,11 @@ generator runs wherever the solver does.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
-from solver.model import Break, Job, Location, Problem, Shift, TimeWindow
+from solver.model import Break, Depot, Job, Location, Problem, Shift, TimeWindow
 from solver.travel import GreatCircleProvider
 
 HOUR = 3600
@@ -66,6 +72,28 @@ TIER_PRIORITY = ((5, 40), (30, 60), (55, 85), (80, 100))  # inclusive priority r
 TIER_CALL = {2: (-3 * HOUR, 6 * HOUR), 3: (6 * HOUR, 12 * HOUR)}
 TIER_RESPONSE = {2: 12 * HOUR, 3: 4 * HOUR}
 
+# Spare parts (``parts=True``). Each trade has its own part numbers, a few of them common
+# (popularity ~ 1 / rank^PART_SKEW). About PART_SHARE of jobs use a part of their trade up,
+# some two units or two part numbers. A van carries its trades' most common part (two of it)
+# and now and then another one of them, so about half of the part jobs find their part on a
+# qualified engineer's van. Depots (one per district of the territory, 3 to 5) stock most
+# parts; a part misses at a depot with DEPOT_GAP; one of the rarer half of the parts of
+# NOWHERE_PARTS trades is out of stock everywhere today, so its jobs cannot be promised.
+PARTS_PER_TRADE = 6
+PART_SKEW = 1.2
+PART_SHARE = 0.30
+PART_TWO_UNITS = 0.10
+PART_SECOND = 0.10
+VAN_COMMON_UNITS = 2
+VAN_EXTRA = 0.12  # chance a van carries one of each of its trades' other parts
+DEPOTS = (3, 5)
+DEPOT_SERVICE = 10 * MINUTE
+DEPOT_HOURS = TimeWindow(start=7 * HOUR, end=18 * HOUR)
+DEPOT_GAP = 0.15
+DEPOT_COVER = 2.0  # depots together hold this many times a part's expected use on the day
+NOWHERE_PARTS = 3
+PARTS_SEED = 0x9A27  # second entropy word of the parts generator
+
 JOBS_PER_ENGINEER = 6.0
 JOBS_PER_ENGINEER_OVERSUBSCRIBED = 10.0
 
@@ -77,12 +105,17 @@ def engineers_for(n_jobs: int, oversubscribed: bool = False) -> int:
 
 
 def field_service_day(
-    n_jobs: int, n_engineers: int | None = None, seed: int = 0, oversubscribed: bool = False
+    n_jobs: int,
+    n_engineers: int | None = None,
+    seed: int = 0,
+    oversubscribed: bool = False,
+    parts: bool = False,
 ) -> Problem:
     """One territory-day: ``n_jobs`` visits and one 8-hour shift per engineer.
 
     ``n_engineers`` defaults to `engineers_for` (``oversubscribed`` picks the ratio); an
-    explicit count overrides the ratio. Locations are the engineers' homes, then the jobs.
+    explicit count overrides the ratio. Locations are the engineers' homes, then the jobs
+    (then, with ``parts``, the depots).
     """
     if n_jobs < 0:
         raise ValueError("Number of jobs cannot be negative.")
@@ -107,8 +140,111 @@ def field_service_day(
             strict=True,
         )
     )
+    if parts:
+        return _with_parts(n_districts, locations, jobs, shifts, np.random.default_rng([seed, PARTS_SEED]))
     matrix = GreatCircleProvider().matrix(locations)
     return Problem(locations=locations, matrix=matrix, jobs=jobs, shifts=shifts)
+
+
+def part_catalogue() -> dict[str, tuple[str, ...]]:
+    """Trade → its part numbers, most common first (e.g. ``aircon`` → ``AIR-01`` … ``AIR-06``)."""
+    return {t: tuple(f"{t[:3].upper()}-{r:02d}" for r in range(1, PARTS_PER_TRADE + 1)) for t in SKILLS}
+
+
+def _with_parts(
+    n_districts: int,
+    locations: tuple[Location, ...],
+    jobs: tuple[Job, ...],
+    shifts: tuple[Shift, ...],
+    rng: np.random.Generator,
+) -> Problem:
+    catalogue = part_catalogue()
+    popularity = 1.0 / np.arange(1, PARTS_PER_TRADE + 1) ** PART_SKEW
+    popularity /= popularity.sum()
+    nowhere = {
+        catalogue[SKILLS[int(t)]][int(rng.integers(PARTS_PER_TRADE // 2, PARTS_PER_TRADE))]
+        for t in rng.choice(len(SKILLS), NOWHERE_PARTS, replace=False)
+    }
+    jobs = tuple(_job_parts(rng, job, catalogue, popularity) for job in jobs)
+    shifts = tuple(_van_stock(rng, s, catalogue, nowhere) for s in shifts)
+    # Depots stock for the territory's trade mix, not for this day's draw of parts.
+    units_per_job = 1 + PART_TWO_UNITS + PART_SECOND
+    expected = {
+        part: PART_SHARE * units_per_job * float(popularity[r]) * sum(1 for j in jobs if t in dict(j.skills))
+        for t, numbers in catalogue.items()
+        for r, part in enumerate(numbers)
+    }
+    depot_lat, depot_lon = _depot_sites(rng, n_districts)
+    n_depots = len(depot_lat)
+    held: list[dict[str, int]] = [{} for _ in range(n_depots)]
+    for part in sorted(expected):
+        if part in nowhere:
+            continue
+        stocked = [d for d in range(n_depots) if rng.random() >= DEPOT_GAP]
+        if not stocked:
+            stocked = [int(rng.integers(n_depots))]
+        for d in stocked:
+            share = DEPOT_COVER * expected[part] / len(stocked)
+            held[d][part] = max(2, round(share * float(rng.uniform(0.6, 1.4))))
+    first = len(locations)
+    depots = tuple(
+        Depot(
+            id=f"D{d + 1}",
+            location=first + d,
+            service=DEPOT_SERVICE,
+            stock=tuple(held[d].items()),
+            time_window=DEPOT_HOURS,
+        )
+        for d in range(n_depots)
+    )
+    locations = locations + tuple(
+        Location(lat=float(la), lon=float(lo), name=f"depot D{d + 1}")
+        for d, (la, lo) in enumerate(zip(depot_lat, depot_lon, strict=True))
+    )
+    matrix = GreatCircleProvider().matrix(locations)
+    return Problem(locations=locations, matrix=matrix, jobs=jobs, shifts=shifts, depots=depots)
+
+
+def _job_parts(
+    rng: np.random.Generator, job: Job, catalogue: dict[str, tuple[str, ...]], popularity: np.ndarray
+) -> Job:
+    """About `PART_SHARE` of jobs use up a part of one of their trades."""
+    if rng.random() >= PART_SHARE:
+        return job
+    trades = [name for name, _ in job.skills]
+    numbers = catalogue[trades[int(rng.integers(len(trades)))]]
+    first, second = (int(r) for r in rng.choice(PARTS_PER_TRADE, 2, replace=False, p=popularity))
+    need = {numbers[first]: 2 if rng.random() < PART_TWO_UNITS else 1}
+    if rng.random() < PART_SECOND:
+        need[numbers[second]] = 1
+    return replace(job, parts=tuple(need.items()))
+
+
+def _van_stock(
+    rng: np.random.Generator, shift: Shift, catalogue: dict[str, tuple[str, ...]], nowhere: set[str]
+) -> Shift:
+    """Two of each trade's most common part, and now and then one of another of its parts."""
+    stock: dict[str, int] = {}
+    for trade, _ in shift.skills:
+        common, *others = catalogue[trade]
+        stock[common] = VAN_COMMON_UNITS
+        for part in others:
+            if rng.random() < VAN_EXTRA and part not in nowhere:
+                stock[part] = 1
+    return replace(shift, stock=tuple(stock.items()))
+
+
+def _depot_sites(rng: np.random.Generator, n_districts: int) -> tuple[np.ndarray, np.ndarray]:
+    """One depot per district of the territory, 3 to 5, spread out: farthest-first over the
+    district centres from the busiest one, each a couple of kilometres off its centre."""
+    n = min(max(n_districts, DEPOTS[0]), DEPOTS[1])
+    centres = np.array([(d[1], d[2]) for d in DISTRICTS[:n_districts]])
+    chosen = [int(np.argmax([d[3] for d in DISTRICTS[:n_districts]]))]
+    while len(chosen) < min(n, n_districts):
+        gap = np.min(np.linalg.norm(centres[:, None, :] - centres[chosen][None, :, :], axis=2), axis=1)
+        chosen.append(int(np.argmax(gap)))
+    chosen += [chosen[k % len(chosen)] for k in range(n - len(chosen))]
+    return _scatter(rng, np.array(chosen), 2.0)
 
 
 def _scatter(

@@ -437,6 +437,8 @@ class SolveParams:
     time limit and keeps the cheapest plan (``first_solution`` is then ignored).
     ``extra_operators`` switches on OR-Tools local-search operators that are off by default
     (names of ``RoutingSearchParameters.local_search_operators`` fields).
+    ``span_cost`` costs each second of a route's duration, leaving to return, waiting included
+    (for objectives of working time, such as the TRSP benchmark's).
     """
 
     time_limit: float = 10.0
@@ -459,6 +461,7 @@ class SolveParams:
     unassigned_cost_per_priority: int = 100_000
     urgent_unassigned_cost: int = 500_000
     stability_cost: int = 1_800
+    span_cost: int = 0
     pinned_unassigned_cost: int = 1_000_000_000
     log_search: bool = False
 

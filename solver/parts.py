@@ -2,19 +2,28 @@
 
 Each part a job uses up is a dimension whose cumul is the quantity on the van: it starts at
 the shift's stock, a job's transit takes its need away, and the cumul can never go below
-zero, so a job is only served with its parts on board. Depot stops are optional nodes (one
-per possible stop: a few copies of each useful depot) whose *slack* is what the van loads
-there, bounded by the depot's stock; every other node has zero slack. A tool is the same with
-nothing used up: the cumul is 0 or 1, and a job needing the tool requires 1 on arrival.
+zero, so a job is only served with its parts on board. Depot stops are nodes whose *slack* is
+what the van loads there, bounded by the depot's stock; every other node has zero slack. A
+tool is the same with nothing used up: the cumul is 0 or 1, and a job needing it requires 1.
 
-This is why the solver, not a rule, chooses the depot: a stop is just another node to insert,
-and its detour and counter time compete with every other use of the engineer's day. The
-depot's total stock over all routes is a constraint on the sum of its copies' slacks.
+A job that may need a depot gets, besides its plain node, one variant per nearby depot
+holding its parts: a copy of the visit paired (pick-up and delivery: same route, depot first)
+with its own stop at that depot, all in one disjunction, so exactly one is served. Insertion
+heuristics and local search move such pairs as a unit, which they cannot do with a free depot
+node that is worth nothing on its own; and a stop made for one job can load for later ones,
+which then take their plain node. So the solver, not a rule, chooses whether and where to stop,
+and the detour and counter time compete with every other use of the engineer's day.
+
+A depot's stock shared by several routes is not in the model: a CP constraint over the stops'
+slacks is only seen when a move is committed, and with one the first-solution heuristics
+placed nothing at all. Each stop is bounded by the stock alone, and `overdrawn` tells the
+extraction which visits to take back when routes together load more than a depot holds
+(rare: a day's demand is usually far below a depot's stock).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -63,31 +72,36 @@ def resources(problem: Problem, candidates: Sequence[Candidates]) -> list[Resour
     return [Resource(p, True) for p in sorted(parts)] + [Resource(t, False) for t in sorted(tools)]
 
 
-def depot_copies(
-    problem: Problem, candidates: Sequence[Candidates], tracked: Sequence[Resource]
-) -> list[int]:
-    """Depot positions, one entry per stop node: each depot holding something tracked gets as
-    many stops as there are jobs that may need a depot, up to one per shift (a second stop on
-    one route is rare; more nodes slow every search move)."""
+def depot_options(
+    problem: Problem, candidates: Sequence[Candidates], tracked: Sequence[Resource], nearest: int = 3
+) -> dict[int, list[int]]:
+    """Job position → depots (positions) a stop made for it may be at: for each job that may
+    need a depot, the ``nearest`` depots holding something it needs. Jobs with a pinned rank or
+    a fixed start get none (their order is the dispatcher's; the parts of a visit in hand are
+    on board already)."""
     demand: dict[str, int] = defaultdict(int)
     for j, job in enumerate(problem.jobs):
         if candidates[j].shifts:
             for p, q in job.parts:
                 demand[p] += q
-    needy = sum(
-        1
-        for j, job in enumerate(problem.jobs)
-        if candidates[j].shifts and needs_depot(job, problem.shifts, candidates[j].shifts, demand)
-    )
-    if not needy:
-        return []
-    parts = {r.name for r in tracked if r.consumed}
-    tools = {r.name for r in tracked if not r.consumed}
-    copies = min(needy, len(problem.shifts))
-    out: list[int] = []
-    for d, depot in enumerate(problem.depots):
-        if any(p in parts for p, _ in depot.stock) or tools.intersection(depot.tools):
-            out.extend([d] * copies)
+    tracked_names = {r.name for r in tracked}
+    dur = problem.matrix.durations
+    out: dict[int, list[int]] = {}
+    for j, job in enumerate(problem.jobs):
+        allowed = candidates[j].shifts
+        if not allowed or job.pinned_rank is not None or job.fixed_start is not None:
+            continue
+        if not needs_depot(job, problem.shifts, allowed, demand):
+            continue
+        wanted = {p for p, _ in job.parts} | set(job.tools)
+        holding = [
+            d
+            for d, depot in enumerate(problem.depots)
+            if wanted & tracked_names & ({p for p, q in depot.stock if q > 0} | set(depot.tools))
+        ]
+        holding.sort(key=lambda d: (int(dur[problem.depots[d].location, job.location]), d))
+        if holding:
+            out[j] = holding[:nearest]
     return out
 
 
@@ -96,18 +110,17 @@ def add_dimensions(
     manager: pywrapcp.RoutingIndexManager,
     problem: Problem,
     tracked: Sequence[Resource],
-    job_nodes: dict[int, int],
+    visit_nodes: dict[int, int],
     depot_nodes: dict[int, int],
 ) -> list[pywrapcp.IntVar]:
     """One dimension per tracked resource; returns the depot stops' slack variables, which the
     caller must keep in the assignment to read what was loaded."""
     n_nodes = manager.GetNumberOfNodes()
-    solver = routing.solver()
     kept: list[pywrapcp.IntVar] = []
     for res in tracked:
         need = np.zeros(n_nodes, dtype=np.int64)
         required: list[int] = []  # job nodes that need a tool on arrival
-        for j, node in job_nodes.items():
+        for node, j in visit_nodes.items():
             job = problem.jobs[j]
             if res.consumed:
                 need[node] = dict(job.parts).get(res.name, 0)
@@ -121,13 +134,14 @@ def add_dimensions(
             d: dict(dep.stock).get(res.name, 0) if res.consumed else int(res.name in dep.tools)
             for d, dep in enumerate(problem.depots)
         }
-        cap = max(start, default=0) + int(need.sum()) if res.consumed else 1
+        # What all jobs together use: a depot holding this much cannot run out.
+        total = sum(dict(problem.jobs[j].parts).get(res.name, 0) for j in set(visit_nodes.values()))
+        cap = max(start, default=0) + total if res.consumed else 1
         callback = routing.RegisterUnaryTransitVector((-need).tolist())
         routing.AddDimension(callback, cap, cap, False, res.dimension)
         dim = routing.GetDimensionOrDie(res.dimension)
         for v, amount in enumerate(start):
             dim.CumulVar(routing.Start(v)).SetValue(min(amount, cap))
-        loaders: dict[int, list[pywrapcp.IntVar]] = defaultdict(list)
         depot_index = {int(manager.NodeToIndex(node)): d for node, d in depot_nodes.items()}
         for index in range(routing.Size()):
             slack = dim.SlackVar(index)
@@ -142,14 +156,6 @@ def add_dimensions(
             routing.AddToAssignment(slack)
             routing.AddVariableMinimizedByFinalizer(slack)
             kept.append(slack)
-            loaders[d].append(slack)
-            if res.consumed and held[d] < cap:
-                # An unvisited stop loads nothing, so the depot's stock bounds the visited ones.
-                solver.Add(slack <= held[d] * routing.ActiveVar(index))
-        if res.consumed:
-            for d, slacks in loaders.items():
-                if held[d] < cap and len(slacks) > 1:
-                    solver.Add(solver.Sum(slacks) <= held[d])
         for node in required:
             dim.CumulVar(manager.NodeToIndex(node)).SetMin(1)
     return kept
@@ -161,8 +167,9 @@ def loads(
     stops: Sequence[tuple[str, int]],
     loaded: dict[int, dict[str, int]],
 ) -> dict[int, tuple[tuple[tuple[str, int], ...], tuple[str, ...]]]:
-    """What each depot stop of one route loads: the solver's slack values, trimmed so that no
-    more is loaded than the rest of the route uses (the model has no reason to load less).
+    """What each depot stop of one route loads: the solver's slack values, moved to the first
+    stop at the same depot, then trimmed so that no more is loaded than the rest of the route
+    uses (the model has no reason to load less).
 
     ``stops``: the route's visits in order as ("job", job position) or ("depot", depot position);
     ``loaded``: stop position in ``stops`` → resource dimension name → slack value.
@@ -176,15 +183,23 @@ def loads(
         kind, res = name.split(":", 1)
         amounts = [loaded.get(k, {}).get(name, 0) for k in range(len(stops))]
         if kind == "tool":
-            # Load a tool at the first stop that offers it, if a later job needs it.
+            # Take a tool at the first stop at a depot lending it, if a later job needs it.
+            lenders = {stops[k][1] for k in depot_at if amounts[k]}
             have = res in shift.tools
-            for k, (what, _) in enumerate(stops):
+            for k, (what, d) in enumerate(stops):
                 later = (res in problem.jobs[p].tools for w, p in stops[k + 1 :] if w == "job")
-                if what == "depot" and amounts[k] and not have and any(later):
+                if what == "depot" and d in lenders and not have and any(later):
                     out[k][1].add(res)
                     have = True
             continue
         use = [dict(problem.jobs[p].parts).get(res, 0) if what == "job" else 0 for what, p in stops]
+        # Load at the first stop at the same depot: later stops there may then load nothing and
+        # be dropped (the search pairs a stop with each job that needs one).
+        first: dict[int, int] = {}
+        for k in depot_at:
+            f = first.setdefault(stops[k][1], k)
+            if f != k:
+                amounts[f], amounts[k] = amounts[f] + amounts[k], 0
         for k in reversed(depot_at):
             # The van never needs more than it holds at the tightest point after this stop.
             level, lowest = van.get(res, 0), None
@@ -212,3 +227,36 @@ def depot_step(
         parts=parts,
         tools=tools,
     )
+
+
+def overdrawn(
+    problem: Problem,
+    loaded: Sequence[dict[int, tuple[tuple[tuple[str, int], ...], tuple[str, ...]]]],
+    stops: Sequence[Sequence[tuple[str, int]]],
+) -> tuple[int, int, str] | None:
+    """A visit to take back because routes load more than a depot holds: (route, position in
+    its stops, part), the last visit using that part after a stop at the overdrawn depot on
+    the route loading most of it; None when every depot's stock suffices."""
+    taken: Counter[tuple[int, str]] = Counter()
+    for per_route, route_stops in zip(loaded, stops, strict=True):
+        for k, (part_loads, _) in per_route.items():
+            for part, qty in part_loads:
+                taken[route_stops[k][1], part] += qty
+    for (d, part), qty in sorted(taken.items()):
+        if qty <= dict(problem.depots[d].stock).get(part, 0):
+            continue
+        best: tuple[int, int, int] | None = None  # (load, route, position)
+        for r, (per_route, route_stops) in enumerate(zip(loaded, stops, strict=True)):
+            load = sum(
+                q for k, (pl, _) in per_route.items() if route_stops[k][1] == d for p, q in pl if p == part
+            )
+            users = [
+                i
+                for i, (kind, j) in enumerate(route_stops)
+                if kind == "job" and dict(problem.jobs[j].parts).get(part, 0)
+            ]
+            if load and users and (best is None or load > best[0]):
+                best = (load, r, users[-1])
+        if best is not None:
+            return best[1], best[2], part
+    return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 import numpy as np
@@ -50,12 +50,14 @@ class _Model:
     manager: pywrapcp.RoutingIndexManager
     routing: pywrapcp.RoutingModel
     node_loc: IntArray  # location per node; -1 for the open-end node
-    job_nodes: dict[int, int]  # job position -> node, for jobs in the model
+    job_nodes: dict[int, int]  # job position -> its plain node, for jobs in the model
     candidates: list[Candidates]
     horizon: int
     breaks: dict[int, list[tuple[str, pywrapcp.IntervalVar]]]
     depot_nodes: dict[int, int]  # node -> depot position, one node per possible depot stop
     tracked: list[parts.Resource]
+    visit_nodes: dict[int, int]  # node -> job position, plain nodes and depot variants
+    variants: dict[int, list[tuple[int, int]]]  # job position -> (variant node, its depot node)
 
     @property
     def time(self) -> pywrapcp.RoutingDimension:
@@ -105,7 +107,8 @@ def solve(
             return time.monotonic() - started - last > stall
 
         model.routing.AddSearchMonitor(model.routing.solver().CustomLimit(stalled))
-    assignment = model.routing.SolveWithParameters(_search_parameters(params, params.time_limit))
+    search = _search_parameters(params, params.time_limit, pairs=bool(model.variants))
+    assignment = model.routing.SolveWithParameters(search)
     if assignment is None:
         return Solution(
             status=Status.NO_SOLUTION,
@@ -266,9 +269,7 @@ def _depots_left(problem: Problem, planned: Iterable[Solution]) -> tuple[Depot, 
                         taken[st.id, part] += qty
     if not taken:
         return problem.depots
-    return tuple(
-        replace(d, stock=tuple((p, q - taken[d.id, p]) for p, q in d.stock)) for d in problem.depots
-    )
+    return tuple(replace(d, stock=tuple((p, q - taken[d.id, p]) for p, q in d.stock)) for d in problem.depots)
 
 
 def _free_time(solution: Solution) -> int:
@@ -280,13 +281,27 @@ def _free_time(solution: Solution) -> int:
 
 def _build(problem: Problem, params: SolveParams, candidates: list[Candidates]) -> _Model:
     tracked = parts.resources(problem, candidates)
-    copies = parts.depot_copies(problem, candidates, tracked)
-    node_loc, job_nodes, depot_nodes, starts, ends = _nodes(problem, candidates, copies)
+    options = parts.depot_options(problem, candidates, tracked)
+    node_loc, job_nodes, variants, depot_nodes, starts, ends = _nodes(problem, candidates, options)
     manager = pywrapcp.RoutingIndexManager(len(node_loc), len(problem.shifts), starts, ends)
     routing = pywrapcp.RoutingModel(manager)
     horizon = _horizon(problem)
+    visit_nodes = {node: j for j, node in job_nodes.items()}
+    visit_nodes.update((v, j) for j, pairs in variants.items() for v, _ in pairs)
     model = _Model(
-        problem, params, manager, routing, node_loc, job_nodes, candidates, horizon, {}, depot_nodes, tracked
+        problem,
+        params,
+        manager,
+        routing,
+        node_loc,
+        job_nodes,
+        candidates,
+        horizon,
+        {},
+        depot_nodes,
+        tracked,
+        visit_nodes,
+        variants,
     )
     travel = _node_matrix(problem.matrix.durations, node_loc)
     _add_arc_costs(model, travel)
@@ -304,8 +319,8 @@ def _build(problem: Problem, params: SolveParams, candidates: list[Candidates]) 
 
 
 def _nodes(
-    problem: Problem, candidates: list[Candidates], depot_copies: list[int]
-) -> tuple[IntArray, dict[int, int], dict[int, int], list[int], list[int]]:
+    problem: Problem, candidates: list[Candidates], options: dict[int, list[int]]
+) -> tuple[IntArray, dict[int, int], dict[int, list[tuple[int, int]]], dict[int, int], list[int], list[int]]:
     locs: list[int] = []
     job_nodes: dict[int, int] = {}
     for j, job in enumerate(problem.jobs):
@@ -313,9 +328,13 @@ def _nodes(
             job_nodes[j] = len(locs)
             locs.append(job.location)
     depot_nodes: dict[int, int] = {}
-    for d in depot_copies:
-        depot_nodes[len(locs)] = d
-        locs.append(problem.depots[d].location)
+    variants: dict[int, list[tuple[int, int]]] = {}
+    for j, depots in options.items():
+        for d in depots:
+            variants.setdefault(j, []).append((len(locs), len(locs) + 1))
+            locs.append(problem.jobs[j].location)
+            depot_nodes[len(locs)] = d
+            locs.append(problem.depots[d].location)
     depot_node: dict[int, int] = {}
 
     def depot(loc: int) -> int:
@@ -330,7 +349,7 @@ def _nodes(
         open_end = len(locs)
         locs.append(-1)
         ends = [open_end if e < 0 else e for e in ends]
-    return np.array(locs, dtype=np.int64), job_nodes, depot_nodes, starts, ends
+    return np.array(locs, dtype=np.int64), job_nodes, variants, depot_nodes, starts, ends
 
 
 def _node_matrix(values: IntArray, node_loc: IntArray) -> IntArray:
@@ -364,7 +383,7 @@ def _add_arc_costs(model: _Model, travel: IntArray) -> None:
 
 def _service_per_node(model: _Model) -> IntArray:
     service = np.zeros(len(model.node_loc), dtype=np.int64)
-    for j, node in model.job_nodes.items():
+    for node, j in model.visit_nodes.items():
         service[node] = model.problem.jobs[j].service
     for node, d in model.depot_nodes.items():
         service[node] = model.problem.depots[d].service
@@ -377,13 +396,15 @@ def _add_time(model: _Model, travel: IntArray) -> None:
     callback = model.routing.RegisterTransitMatrix(transit.tolist())
     model.routing.AddDimension(callback, model.horizon, model.horizon, False, TIME)
     dim = model.time
+    if model.params.span_cost:
+        dim.SetSpanCostCoefficientForAllVehicles(model.params.span_cost)
     for v, shift in enumerate(model.problem.shifts):
         tw = shift.time_window
         dim.CumulVar(model.routing.Start(v)).SetRange(tw.start, tw.end)
         dim.CumulVar(model.routing.End(v)).SetRange(tw.start, tw.end)
-    for j, _node in model.job_nodes.items():
+    for node, j in model.visit_nodes.items():
         job = model.problem.jobs[j]
-        var = dim.CumulVar(model.job_index(j))
+        var = dim.CumulVar(model.manager.NodeToIndex(node))
         if job.fixed_start is not None:
             var.SetValue(job.fixed_start)
         elif job.time_windows:
@@ -409,7 +430,7 @@ def _add_allowed_shifts(model: _Model) -> None:
     n_nodes, n_shifts = len(model.node_loc), len(model.problem.shifts)
     forbidden = np.zeros((n_shifts, n_nodes), dtype=np.int64)
     restricted = False
-    for j, node in model.job_nodes.items():
+    for node, j in model.visit_nodes.items():
         allowed = model.candidates[j].shifts
         if len(allowed) < n_shifts:
             restricted = True
@@ -442,16 +463,17 @@ def unassigned_penalty(problem: Problem, params: SolveParams, job_pos: int, hori
 def _add_optional_jobs(model: _Model) -> None:
     for j in model.job_nodes:
         penalty = unassigned_penalty(model.problem, model.params, j, model.horizon)
-        model.routing.AddDisjunction([model.job_index(j)], penalty)
+        nodes = [model.job_nodes[j], *(v for v, _ in model.variants.get(j, ()))]
+        model.routing.AddDisjunction([model.manager.NodeToIndex(n) for n in nodes], penalty, 1)
 
 
 def _add_deadlines(model: _Model) -> None:
     dim = model.time
-    for j in model.job_nodes:
+    for node, j in model.visit_nodes.items():
         job = model.problem.jobs[j]
         if job.deadline is None:
             continue
-        index = model.job_index(j)
+        index = model.manager.NodeToIndex(node)
         if model.params.hard_deadlines:
             dim.CumulVar(index).SetMax(max(job.deadline, dim.CumulVar(index).Min()))
         else:
@@ -464,7 +486,7 @@ def _add_capacities(model: _Model) -> None:
     for k in range(problem.capacity_dims):
         delivery = np.zeros(len(model.node_loc), dtype=np.int64)
         pickup = np.zeros(len(model.node_loc), dtype=np.int64)
-        for j, node in model.job_nodes.items():
+        for node, j in model.visit_nodes.items():
             job = problem.jobs[j]
             delivery[node] = job.delivery[k] if job.delivery else 0
             pickup[node] = job.pickup[k] if job.pickup else 0
@@ -487,13 +509,20 @@ def _add_capacities(model: _Model) -> None:
 
 
 def _add_depot_stops(model: _Model) -> None:
-    """Depot stops are free to skip: they only earn their detour by making jobs servable."""
+    """Each depot variant of a job rides with its own stop: same route, stop first (see
+    solver.parts). The stop is active exactly when its variant is."""
     if not model.tracked:
         return
-    for node in model.depot_nodes:
-        model.routing.AddDisjunction([model.manager.NodeToIndex(node)], 0)
+    routing, manager = model.routing, model.manager
+    for pairs in model.variants.values():
+        for visit, stop in pairs:
+            vi, si = manager.NodeToIndex(visit), manager.NodeToIndex(stop)
+            routing.AddDisjunction([si], 0)  # its cost is the variant's, through the shared disjunction
+            # Both or neither, on one route, stop first: enforced by the routing filters, so
+            # no CP constraints (which are only checked when a move is committed) are needed.
+            routing.AddPickupAndDelivery(si, vi)
     parts.add_dimensions(
-        model.routing, model.manager, model.problem, model.tracked, model.job_nodes, model.depot_nodes
+        model.routing, model.manager, model.problem, model.tracked, model.visit_nodes, model.depot_nodes
     )
 
 
@@ -502,7 +531,7 @@ def _add_max_jobs(model: _Model) -> None:
     if all(s.max_jobs is None for s in shifts):
         return
     ones = np.zeros(len(model.node_loc), dtype=np.int64)
-    ones[list(model.job_nodes.values())] = 1
+    ones[list(model.visit_nodes)] = 1
     callback = model.routing.RegisterUnaryTransitVector(ones.tolist())
     caps = [len(model.job_nodes) if s.max_jobs is None else s.max_jobs for s in shifts]
     model.routing.AddDimensionWithVehicleCapacity(callback, 0, caps, True, "visits")
@@ -568,7 +597,7 @@ def _add_stability(model: _Model) -> None:
     for shift in problem.shifts:
         if shift.engineer_id not in callbacks:
             moved = np.zeros(len(model.node_loc), dtype=np.int64)
-            for j, node in model.job_nodes.items():
+            for node, j in model.visit_nodes.items():
                 prev = problem.jobs[j].previous_engineer
                 moved[node] = int(prev is not None and prev != shift.engineer_id)
             callbacks[shift.engineer_id] = model.routing.RegisterUnaryTransitVector(moved.tolist())
@@ -577,7 +606,9 @@ def _add_stability(model: _Model) -> None:
     model.routing.GetDimensionOrDie("moves").SetSpanCostCoefficientForAllVehicles(model.params.stability_cost)
 
 
-def _search_parameters(params: SolveParams, time_limit: float) -> object:
+def _search_parameters(params: SolveParams, time_limit: float, *, pairs: bool = False) -> object:
+    """OR-Tools search settings; with depot variants (``pairs``), also the move that trades a
+    job's variant with its stop for its plain node, or back (no default operator does)."""
     search = pywrapcp.DefaultRoutingSearchParameters()
     search.first_solution_strategy = getattr(
         routing_enums_pb2.FirstSolutionStrategy, params.first_solution.value
@@ -596,7 +627,7 @@ def _search_parameters(params: SolveParams, time_limit: float) -> object:
     if params.solution_limit is not None:
         search.solution_limit = params.solution_limit
     search.log_search = params.log_search
-    for name in params.extra_operators:
+    for name in (*params.extra_operators, *(("use_node_pair_swap_active",) if pairs else ())):
         setattr(search.local_search_operators, name, optional_boolean_pb2.BOOL_TRUE)
     return search
 
@@ -621,6 +652,23 @@ def _reason(job_pos: int, cand: Candidates, problem: Problem) -> Unassigned:
     )
 
 
+@dataclass(slots=True)
+class _Visits:
+    """One route as the search left it: stops ("job"/"depot", position), the solver's start
+    times, the depot stops' slacks (stop position → dimension → value) and their loads."""
+
+    vehicle: int
+    stops: list[tuple[str, int]] = field(default_factory=list)
+    starts: list[int] = field(default_factory=list)
+    slacks: dict[int, dict[str, int]] = field(default_factory=dict)
+    loads: dict[int, tuple[tuple[tuple[str, int], ...], tuple[str, ...]]] = field(default_factory=dict)
+
+    def drop(self, k: int) -> None:
+        """Take stop ``k`` out (later stops only get earlier, so the rest stays feasible)."""
+        del self.stops[k], self.starts[k]
+        self.slacks = {(i if i < k else i - 1): v for i, v in self.slacks.items() if i != k}
+
+
 def _extract(
     model: _Model, assignment: pywrapcp.Assignment, started: float, log: tuple[tuple[float, int], ...]
 ) -> Solution:
@@ -629,32 +677,48 @@ def _extract(
     distances = problem.matrix.distances
     routes: list[Route] = []
     served: set[int] = set()
-    node_job = {node: j for j, node in model.job_nodes.items()}
+    node_job = model.visit_nodes
     slack_dims = [routing.GetDimensionOrDie(r.dimension) for r in model.tracked]
+    # First every route's stops, solver times and loads, so that visits can be taken back
+    # where routes together overdraw a depot (see solver.parts).
+    used: list[_Visits] = []
     for v, shift in enumerate(problem.shifts):
         if not routing.IsVehicleUsed(assignment, v):
             continue
-        stops: list[tuple[str, int]] = []  # ("job", job position) or ("depot", depot position)
-        solver_starts: list[int] = []
-        loaded: dict[int, dict[str, int]] = {}
+        r = _Visits(v)
         index = assignment.Value(routing.NextVar(routing.Start(v)))
         while not routing.IsEnd(index):
             node = manager.IndexToNode(index)
             if node in model.depot_nodes:
-                loaded[len(stops)] = {
-                    r.dimension: assignment.Value(d.SlackVar(index))
-                    for r, d in zip(model.tracked, slack_dims, strict=True)
+                r.slacks[len(r.stops)] = {
+                    res.dimension: assignment.Value(d.SlackVar(index))
+                    for res, d in zip(model.tracked, slack_dims, strict=True)
                 }
-                stops.append(("depot", model.depot_nodes[node]))
+                r.stops.append(("depot", model.depot_nodes[node]))
             else:
-                stops.append(("job", node_job[node]))
-            solver_starts.append(assignment.Min(dim.CumulVar(index)))
+                r.stops.append(("job", node_job[node]))
+            r.starts.append(assignment.Min(dim.CumulVar(index)))
             index = assignment.Value(routing.NextVar(index))
+        r.loads = parts.loads(problem, shift, r.stops, r.slacks) if r.slacks else {}
+        used.append(r)
+    taken_back: dict[int, str] = {}  # job position → the part a depot ran out of
+    while (over := parts.overdrawn(problem, [r.loads for r in used], [r.stops for r in used])) is not None:
+        r, k, part = used[over[0]], over[1], over[2]
+        taken_back[r.stops[k][1]] = part
+        r.drop(k)
+        r.loads = parts.loads(problem, problem.shifts[r.vehicle], r.stops, r.slacks)
+    for r in used:
+        v, shift, stops, solver_starts, loads = (
+            r.vehicle,
+            problem.shifts[r.vehicle],
+            r.stops,
+            r.starts,
+            r.loads,
+        )
         visits = [p for kind, p in stops if kind == "job"]
         if not visits:
             continue
         served.update(visits)
-        loads = parts.loads(problem, shift, stops, loaded) if loaded else {}
         # A stop that loads nothing the route uses is dropped; what follows only gets earlier.
         keep = [k for k, (kind, _) in enumerate(stops) if kind == "job" or any(loads.get(k, ((), ())))]
         loads = {keep.index(k): v for k, v in loads.items() if k in keep}
@@ -689,7 +753,17 @@ def _extract(
                 lateness=sum(s.lateness for s in steps),
             )
         )
-    unassigned = tuple(_reason(j, c, problem) for j, c in enumerate(model.candidates) if j not in served)
+    unassigned = tuple(
+        Unassigned(
+            job_id=problem.jobs[j].id,
+            reason=Reason.PART_UNAVAILABLE,
+            detail=f"the depot stock of {taken_back[j]} went to other visits",
+        )
+        if j in taken_back
+        else _reason(j, c, problem)
+        for j, c in enumerate(model.candidates)
+        if j not in served
+    )
     summary = _summary(problem, tuple(routes), len(unassigned), int(assignment.ObjectiveValue()), started)
     return Solution(
         status=Status.SOLVED, routes=tuple(routes), unassigned=unassigned, summary=summary, search_log=log
