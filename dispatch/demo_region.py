@@ -216,9 +216,15 @@ def generate(
         )
     for sku, name, cat, cost in PARTS:
         t.add("parts", sku=sku, name=name, category=cat, unit_cost_cents=cost)
+    # Overnight transfers between every two depots of different territories (a van run), a few
+    # hours within one; lead times in minutes.
+    for a, _, terr_a, *_ in sorted(DEPOTS):
+        for b, _, terr_b, *_ in sorted(DEPOTS):
+            if a != b:
+                t.add("depot_lanes", from_depot=a, to_depot=b, lead_minutes=240 if terr_a == terr_b else 720)
     for code, *_ in DEPOTS:
         for sku, *_ in PARTS:
-            t.add("stock", part=sku, depot=code, engineer="", quantity=int(rng.integers(0, 12)))
+            t.add("stock", part=sku, depot=code, engineer="", quantity=int(rng.integers(0, 12)), par=0)
     n = 0
     for terr, count in engineers.items():
         for _ in range(count):
@@ -254,7 +260,8 @@ def generate(
             for cat in (s.split(":")[0] for s in skills.split(";")):
                 for sku, _n, pcat, _c in PARTS:
                     if pcat == cat and rng.random() < 0.5:
-                        t.add("stock", part=sku, depot="", engineer=code, quantity=int(rng.integers(1, 3)))
+                        units = int(rng.integers(1, 3))
+                        t.add("stock", part=sku, depot="", engineer=code, quantity=units, par=units)
     site_no = asset_no = job_no = contract_no = 0
     for terr, count in jobs.items():
         for k in range(count):

@@ -88,8 +88,12 @@ class Lunch:
 
 @dataclass(frozen=True, slots=True)
 class Pickup:
-    """A depot stop on the route (booked with a job whose parts wait there)."""
+    """A depot stop on the route: planned (what to load, and whether it was collected) or
+    booked with a job whose parts wait there."""
 
+    visit: int
+    collected_at: datetime | None
+    loads: dict[str, int]
     seq: int
     eta: datetime
     start: datetime
@@ -195,15 +199,66 @@ def engineer_day(session: Session, who: Principal, day: date | None = None) -> E
     out: list[DayVisit] = []
     lunch: Lunch | None = None
     pickups: list[Pickup] = []
+    stop_ids = {v.depot_id for v in visits if v.depot_id is not None}
+    stop_depots = (
+        {d.id: d for d in session.scalars(select(m.Depot).where(m.Depot.id.in_(stop_ids)))}
+        if stop_ids
+        else {}
+    )
     for k, v in enumerate(visits):
         if v.kind == "break":
             lunch = Lunch(seq=v.seq, start=v.start, end=v.end)
             continue
-        if v.job_id is None:  # a depot pick-up: for the next job, where its parts are held
+        if v.job_id is None and v.depot_id is not None and v.loads is not None:  # a planned stop and its load
+            place = stop_depots[v.depot_id]
+            loaded = (v.loads or {}).get("parts", {})
+            served = next(
+                (
+                    jobs[w.job_id]
+                    for w in visits[k + 1 :]
+                    if w.job_id is not None and any(p.sku in loaded for p in needs.get(w.job_id, ()))
+                ),
+                None,
+            )
+            stop = DepotStop(
+                place.code, place.name, place.address, place.lat, place.lon, sum(loaded.values())
+            )
+            pickups.append(
+                Pickup(
+                    v.id,
+                    v.collected_at,
+                    dict(loaded),
+                    v.seq,
+                    v.arrival,
+                    v.start,
+                    v.end,
+                    served.code if served else None,
+                    stop,
+                )
+            )
+            continue
+        if v.job_id is None:  # a booked pick-up: for the next job, where its parts are held
             served = next((jobs[w.job_id] for w in visits[k + 1 :] if w.job_id is not None), None)
             held = [p for p in needs.get(served.id, ()) if p.reserved and p.depots] if served else []
             depot = held[0].depots[0] if held else None
-            pickups.append(Pickup(v.seq, v.arrival, v.start, v.end, served.code if served else None, depot))
+            if v.depot_id is not None and (depot is None or depot.code != stop_depots[v.depot_id].code):
+                # the visit names its depot: the parts were sent there (a transfer) for the job
+                place = stop_depots[v.depot_id]
+                units = sum(p.quantity for p in needs.get(served.id, ())) if served else 0
+                depot = DepotStop(place.code, place.name, place.address, place.lat, place.lon, units)
+            pickups.append(
+                Pickup(
+                    v.id,
+                    v.collected_at,
+                    {},
+                    v.seq,
+                    v.arrival,
+                    v.start,
+                    v.end,
+                    served.code if served else None,
+                    depot,
+                )
+            )
             continue
         job = jobs[v.job_id]
         site = sites[job.site_id]

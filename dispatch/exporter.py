@@ -49,6 +49,14 @@ def rows(session: Session, table: str) -> Iterator[dict[str, Any]]:
                 "lon": d.lon,
                 "address": d.address,
             }
+    elif table == "depot_lanes":
+        depots = codes(m.Depot)
+        lanes = [
+            (depots[lane.from_depot_id], depots[lane.to_depot_id], lane.lead_minutes)
+            for lane in session.scalars(select(m.DepotLane))
+        ]
+        for src, dst, lead in sorted(lanes):
+            yield {"from_depot": src, "to_depot": dst, "lead_minutes": lead}
     elif table == "parts":
         for part in session.scalars(select(m.Part).order_by(m.Part.sku)):
             yield {
@@ -76,6 +84,7 @@ def rows(session: Session, table: str) -> Iterator[dict[str, Any]]:
                 "depot": depots.get(s.depot_id, "") if s.depot_id else "",
                 "engineer": engineers[s.engineer_id] if s.engineer_id else "",
                 "quantity": s.quantity,
+                "par": s.par,
             }
     elif table == "shifts":
         for sh in session.scalars(select(m.Shift).join(m.Engineer).order_by(m.Engineer.code, m.Shift.day)):

@@ -111,6 +111,7 @@ class _Validator:
 KEY = {"assets": "serial", "parts": "sku"}
 REFS: dict[str, list[tuple[str, str]]] = {
     "depots": [("territory", "territories")],
+    "depot_lanes": [("from_depot", "depots"), ("to_depot", "depots")],
     "engineers": [("territory", "territories")],
     "stock": [("part", "parts"), ("depot", "depots"), ("engineer", "engineers")],
     "shifts": [("engineer", "engineers")],
@@ -234,6 +235,15 @@ def _write(session: Session, rows: dict[str, list[Row]], actor: str) -> None:
     for r in rows.get("shifts", []):
         d = r.model_dump()
         session.add(m.Shift(**{**d, "engineer": engineers[d.pop("engineer")]}))
+    for r in rows.get("depot_lanes", []):
+        d = r.model_dump()
+        session.add(
+            m.DepotLane(
+                from_depot_id=depots[d["from_depot"]].id,
+                to_depot_id=depots[d["to_depot"]].id,
+                lead_minutes=d["lead_minutes"],
+            )
+        )
     for r in rows.get("stock", []):
         d = r.model_dump()
         session.add(
@@ -242,6 +252,7 @@ def _write(session: Session, rows: dict[str, list[Row]], actor: str) -> None:
                 depot_id=depots[d["depot"]].id if d["depot"] else None,
                 engineer_id=engineers[d["engineer"]].id if d["engineer"] else None,
                 quantity=d["quantity"],
+                par=d["par"],
             )
         )
     customers, policies = get(m.Customer, m.Customer.code), get(m.SlaPolicy, m.SlaPolicy.code)

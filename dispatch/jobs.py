@@ -219,7 +219,9 @@ def free_cancelled(session: Session, job: m.Job) -> None:
         for k, v in enumerate(visits):
             if v.job_id == job.id:
                 gone.add(v.id)
-                if k and visits[k - 1].kind == "depot":  # the pick-up made for this job
+                # The pick-up booked with this job goes too; a planned stop (with loads) may
+                # serve later visits and stays.
+                if k and visits[k - 1].kind == "depot" and visits[k - 1].loads is None:
                     gone.add(visits[k - 1].id)
         kept = [v for v in visits if v.id not in gone]
         for v in visits:

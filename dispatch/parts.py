@@ -105,9 +105,12 @@ def take(session: Session, stock_id: int, quantity: int) -> bool:
     return bool(done.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def reserve_for_job(session: Session, job: m.Job, engineer_id: int) -> list[m.PartReservation]:
-    """Hold the job's parts: from the engineer's van when it has them all free, else from the
-    nearest depot of the territory that has them all. Nothing is held if neither can supply
+def reserve_for_job(
+    session: Session, job: m.Job, engineer_id: int, depot_id: int | None = None
+) -> list[m.PartReservation]:
+    """Hold the job's parts: from ``depot_id`` when given (the plan loads them there, or has
+    them sent there from it), else from the engineer's van when it has them all free, else from
+    the nearest depot of the territory that has them all. Nothing is held if none can supply
     every part (the plan shows it; the dispatcher decides). Idempotent per job."""
     if session.scalars(
         select(m.PartReservation.id).where(
@@ -128,6 +131,15 @@ def reserve_for_job(session: Session, job: m.Job, engineer_id: int) -> list[m.Pa
         )
     }
     sources: list[dict[int, m.Stock]] = []
+    if depot_id is not None:
+        planned = {
+            s.part_id: s
+            for s in session.scalars(
+                select(m.Stock).where(m.Stock.depot_id == depot_id, m.Stock.part_id.in_(needs))
+            )
+        }
+        if all(p in planned for p in needs):
+            sources.append(planned)
     if all(p in van for p in needs):
         sources.append(van)
     depots = session.scalars(select(m.Depot).where(m.Depot.territory_id == site.territory_id)).all()

@@ -44,6 +44,7 @@ class Move:
 class _Candidate:
     report: CheckReport
     hard: list[tuple[str, str]]  # (rule, message) on the affected routes
+    items: dict[str, list[Item]]  # the routes as tried
 
 
 def _plan_job_ids(plan: m.Plan) -> set[int]:
@@ -61,11 +62,13 @@ def plan_day(session: Session, plan: m.Plan) -> TerritoryDay:
 
 
 def stored_items(td: TerritoryDay, plan: m.Plan) -> dict[str, list[Item]]:
-    """Each stored route whose shift is in the problem, as its order of jobs and breaks. The
-    break step stays where it was stored; a break the shift no longer has is dropped."""
+    """Each stored route whose shift is in the problem, as its order of jobs, breaks and
+    planned depot stops (``solver depot id#visit id``, loads in `stored_loads`). The break step
+    stays where it was stored; a break the shift no longer has is dropped."""
     codes = {i: c for c, i in td.job_ids.items()}
     sids = {i: s for s, i in td.shift_ids.items()}
     shifts = {s.id: s for s in td.problem.shifts}
+    solver_depot = {place: d for d, place in td.depots.items()}
     out: dict[str, list[Item]] = {}
     for route in plan.routes:
         sid = sids.get(route.shift_id)
@@ -75,7 +78,11 @@ def stored_items(td: TerritoryDay, plan: m.Plan) -> dict[str, list[Item]]:
         items: list[Item] = []
         for v in route.visits:
             if v.kind == "depot":
-                continue  # pick-ups are not in the day's problem; moves refuse routes with them
+                if v.loads is not None and v.depot_id is not None:
+                    source = v.loads.get("transfer_from")
+                    key = solver_depot.get((v.depot_id, source), f"?depot {v.depot_id}")
+                    items.append((StepType.DEPOT, f"{key}#{v.id}"))
+                continue  # a booked pick-up is not in the day's problem; moves refuse its route
             if v.job_id is None:
                 bid = next(breaks, None)
                 if bid is not None:
@@ -88,7 +95,31 @@ def stored_items(td: TerritoryDay, plan: m.Plan) -> dict[str, list[Item]]:
     return out
 
 
-def solution_of(problem: Problem, routes: dict[str, list[Item]], unassigned: list[Unassigned]) -> Solution:
+def stored_loads(plan: m.Plan) -> dict[int, tuple[tuple[str, int], ...]]:
+    """Visit id → what the planned depot stop loads."""
+    return {
+        v.id: tuple(sorted((v.loads or {}).get("parts", {}).items()))
+        for r in plan.routes
+        for v in r.visits
+        if v.kind == "depot"
+    }
+
+
+def _step(
+    t: StepType, i: str, locations: dict[str, int], loads: dict[int, tuple[tuple[str, int], ...]]
+) -> Step:
+    if t is StepType.DEPOT:
+        depot, _, visit = i.rpartition("#")
+        return Step(type=t, id=depot, parts=loads.get(int(visit), ()))
+    return Step(type=t, id=i, location=locations.get(i) if t is StepType.JOB else None)
+
+
+def solution_of(
+    problem: Problem,
+    routes: dict[str, list[Item]],
+    unassigned: list[Unassigned],
+    loads: dict[int, tuple[tuple[str, int], ...]] | None = None,
+) -> Solution:
     """A `Solution` the checker reads: only the order of steps matters to it, not times."""
     shifts = {s.id: s for s in problem.shifts}
     locations = {j.id: j.location for j in problem.jobs}
@@ -96,9 +127,7 @@ def solution_of(problem: Problem, routes: dict[str, list[Item]], unassigned: lis
     for sid, items in routes.items():
         shift = shifts[sid]
         steps = [Step(type=StepType.START, location=shift.start)]
-        steps += [
-            Step(type=t, id=i, location=locations.get(i) if t is StepType.JOB else None) for t, i in items
-        ]
+        steps += [_step(t, i, locations, loads or {}) for t, i in items]
         steps.append(Step(type=StepType.END, location=shift.end))
         built.append(
             Route(
@@ -188,11 +217,14 @@ def move_job(session: Session, plan_id: int, move: Move, *, actor: str) -> dict[
     if job.code not in td.job_ids:
         raise ConflictError("job", f"job {job.code} has no window in plan {plan_id}'s days")
     target = next((r for r in plan.routes if r.shift_id == shift_row.id), None)
-    with_pickups = [r for r in (source, target) if r and any(v.kind == "depot" for v in r.visits)]
+    with_pickups = [
+        r for r in (source, target) if r and any(v.kind == "depot" and v.loads is None for v in r.visits)
+    ]
     if with_pickups:
         names = ", ".join(sorted(_code(td, r) for r in with_pickups))
         raise ConflictError(
-            "move", f"{names}'s route has depot pick-ups, which a manual move cannot re-time yet; re-plan"
+            "move",
+            f"{names}'s route has a booked depot pick-up, which a manual move cannot re-time yet; re-plan",
         )
     _seen(td, [r for r in (source, target) if r is not None], move.versions)
 
@@ -201,8 +233,9 @@ def move_job(session: Session, plan_id: int, move: Move, *, actor: str) -> dict[
     jobs = tuple(
         replace(j, pinned_engineer=None, pinned_rank=None) if j.id == job.code else j for j in problem.jobs
     )
-    problem = Problem(locations=problem.locations, matrix=problem.matrix, jobs=jobs, shifts=problem.shifts)
+    problem = replace(problem, jobs=jobs)
     routes = stored_items(td, plan)
+    loads = stored_loads(plan)
     target_shift = problem.shifts[problem.shift_index()[target_sid]]
     routes.setdefault(target_sid, [(StepType.BREAK, b.id) for b in target_shift.breaks])
     if source_sid is not None:
@@ -220,9 +253,9 @@ def move_job(session: Session, plan_id: int, move: Move, *, actor: str) -> dict[
     candidates: list[_Candidate] = []
     for items in _insertions(routes[target_sid], job.code, move.position):
         trial = {**routes, target_sid: items}
-        report = check(problem, solution_of(problem, trial, unassigned))
+        report = check(problem, solution_of(problem, trial, unassigned, loads))
         on_routes = {i for sid in affected for t, i in trial[sid] if t is StepType.JOB}
-        candidates.append(_Candidate(report, _hard(report, affected, on_routes)))
+        candidates.append(_Candidate(report, _hard(report, affected, on_routes), trial))
     feasible = [c for c in candidates if not c.hard]
     if not feasible:
         closest = min(candidates, key=lambda c: len(c.hard))
@@ -261,7 +294,10 @@ def move_job(session: Session, plan_id: int, move: Move, *, actor: str) -> dict[
         raise ConflictError("plan", "plan changed, reload") from None
     for sid, route in pairs:
         shift = problem.shifts[problem.shift_index()[sid]]
-        _retime(td, best.report, best.report.schedules[sid], shift.time_window.start, route)
+        stops = [
+            (i, loads.get(int(i.rpartition("#")[2]), ())) for t, i in best.items[sid] if t is StepType.DEPOT
+        ]
+        _retime(td, best.report, best.report.schedules[sid], shift.time_window.start, route, stops)
 
     if left_out is not None:
         plan.unassigned.remove(left_out)
@@ -305,22 +341,35 @@ def _claim(session: Session, routes: list[m.Route]) -> None:
 
 
 def _retime(
-    td: TerritoryDay, report: CheckReport, schedule: RouteSchedule, shift_start: int, route: m.Route
+    td: TerritoryDay,
+    report: CheckReport,
+    schedule: RouteSchedule,
+    shift_start: int,
+    route: m.Route,
+    stops: list[tuple[str, tuple[tuple[str, int], ...]]],
 ) -> None:
     """Store the checker's schedule: visits renumbered 1..n with arrival, start, end, waiting,
-    SLA lateness; the engineer leaves late rather than wait at the first door."""
+    SLA lateness; the engineer leaves late rather than wait at the first door. ``stops``: the
+    route's depot items in order with their loads, for the depot steps."""
     steps = schedule.steps
+    depot_stops = iter(stops)
     delay = steps[0].start - steps[0].arrival if steps and steps[0].type is StepType.JOB else 0
     route.start, route.end = td.at(shift_start + delay), td.at(schedule.end)
     route.travel_seconds, route.distance_m = schedule.travel_time, schedule.distance
     for seq, st in enumerate(steps, 1):
         is_job = st.type is StepType.JOB
         arrival = st.arrival + (delay if seq == 1 else 0)
+        depot_id, source, parts = None, None, None
+        if st.type is StepType.DEPOT:
+            key, parts = next(depot_stops)
+            depot_id, source = td.depots[key.rpartition("#")[0]]
         route.visits.append(
             m.Visit(
                 seq=seq,
                 kind=st.type.value,
                 job_id=td.job_ids[st.id] if is_job else None,
+                depot_id=depot_id,
+                loads={"parts": dict(parts), "transfer_from": source} if parts is not None else None,
                 arrival=td.at(arrival),
                 start=td.at(st.start),
                 end=td.at(st.end),

@@ -43,6 +43,10 @@ def plan_document(session: Session, plan_id: int) -> dict[str, Any]:
         )
     }
 
+    depots = {
+        d.id: d.code for d in session.scalars(select(m.Depot).where(m.Depot.territory_id == territory.id))
+    }
+
     def local(t: Any) -> str:
         return str(t.astimezone(zone).isoformat(timespec="minutes"))
 
@@ -72,6 +76,14 @@ def plan_document(session: Session, plan_id: int) -> dict[str, Any]:
                         "start": local(v.start),
                         "end": local(v.end),
                         "late_minutes": round(v.late_seconds / 60),
+                        **(
+                            {
+                                "depot": depots.get(v.depot_id),
+                                "loads": (v.loads or {}).get("parts", {}),
+                            }
+                            if v.kind == "depot" and v.depot_id is not None
+                            else {}
+                        ),
                     }
                     for v in r.visits
                 ],

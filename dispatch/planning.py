@@ -12,7 +12,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,7 +25,8 @@ from dispatch.db import make_engine, session_factory, transaction
 from dispatch.errors import InvalidInputError, NotFoundError
 from dispatch.lifecycle import OPEN
 from solver import Break, Job, Location, Problem, Shift, Solution, SolveParams, TimeWindow, check, solve
-from solver.model import StepType
+from solver.insertion import PICKUP_SERVICE
+from solver.model import Depot, StepType
 from solver.travel import GreatCircleProvider
 
 PLANNABLE = frozenset({m.JobStatus.NEW, m.JobStatus.SCHEDULED, m.JobStatus.DISPATCHED})
@@ -43,6 +44,7 @@ class TerritoryDay:
     job_ids: dict[str, int]  # solver job id (code) → job.id
     shift_ids: dict[str, int]  # solver shift id → shift.id
     engineer_ids: dict[str, int]  # engineer code → engineer.id
+    depots: dict[str, tuple[int, int | None]]  # solver depot id → (depot.id, transfer source depot.id)
 
     def at(self, seconds: int) -> datetime:
         return self.origin + timedelta(seconds=seconds)
@@ -124,13 +126,19 @@ def load_day(
     days: int = 1,
     *,
     include: Collection[int] = (),
+    ordered_at: datetime | None = None,
 ) -> TerritoryDay:
     """The solver's view of a territory-day. With ``as_of`` (in-day re-planning) each route
     starts at that moment from where the engineer is: on site, a visit in progress is kept
     first with its real start; en route, the visit stays theirs and first, at the ETA from
     where they were (last finished visit, else home); finished visits are
     gone; breaks whose window has passed count as taken. Jobs in ``include`` are loaded
-    whatever their status (checking a stored plan whose jobs moved on since)."""
+    whatever their status (checking a stored plan whose jobs moved on since).
+
+    Parts: each job's needs, each van's and territory depot's free stock (units held for jobs
+    of this problem count as free: a new plan re-decides them), and stock held outside the
+    territory that a transfer ordered at ``ordered_at`` (default: ``as_of``, else the present) would bring
+    to a territory depot: a second solver depot there whose window opens on arrival."""
     origin = datetime.combine(day, datetime.min.time(), ZoneInfo(territory.timezone)).astimezone(UTC)
     if not 1 <= days <= 14:
         raise InvalidInputError("days", f"a horizon is 1 to 14 days (got {days})")
@@ -272,8 +280,35 @@ def load_day(
         )
     if not locations:
         raise InvalidInputError("territory", f"{territory.code} has neither shifts nor jobs on {day}")
+    ordered = sec(ordered_at or as_of or m.utcnow())
+    last_shift_end = max((sh.time_window.end for sh in shifts), default=0)
+    supply = _parts_supply(session, territory, job_ids, ordered, last_shift_end)
+    # A visit in hand has its parts with it (loaded on the way, or on the van): nothing to load.
+    in_hand_codes = {jr.code for jr, _ in in_hand.values()}
+    jobs = [replace(j, parts=() if j.id in in_hand_codes else supply.needs.get(j.id, ())) for j in jobs]
+    shifts = [replace(sh, stock=supply.vans.get(sh.engineer_id, ())) for sh in shifts]
+    depots: list[Depot] = []
+    for place, held, opens, source in supply.depots:
+        depots.append(
+            Depot(
+                id=place.code if source is None else f"{place.code}<{source.code}",
+                location=len(locations),
+                service=PICKUP_SERVICE,
+                stock=held,
+                time_window=None
+                if opens is None
+                else TimeWindow(start=opens, end=max(opens, sec(horizon_end))),
+            )
+        )
+        locations.append(Location(lat=place.lat, lon=place.lon, name=f"depot {place.code}"))
     matrix = GreatCircleProvider().matrix(locations)
-    problem = Problem(locations=tuple(locations), matrix=matrix, jobs=tuple(jobs), shifts=tuple(shifts))
+    problem = Problem(
+        locations=tuple(locations),
+        matrix=matrix,
+        jobs=tuple(jobs),
+        shifts=tuple(shifts),
+        depots=tuple(depots),
+    )
     return TerritoryDay(
         territory.id,
         day,
@@ -283,7 +318,95 @@ def load_day(
         job_ids,
         shift_ids,
         {c: i for i, c in engineer_codes.items()},
+        {
+            d.id: (row.id, None if source is None else source.id)
+            for d, (row, _, _, source) in zip(depots, supply.depots, strict=True)
+        },
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Supply:
+    needs: dict[str, tuple[tuple[str, int], ...]]  # job code → (sku, quantity)
+    vans: dict[str, tuple[tuple[str, int], ...]]  # engineer code → free (sku, quantity)
+    # (territory depot, its free stock, opens at (transfers), transfer source depot)
+    depots: list[tuple[m.Depot, tuple[tuple[str, int], ...], int | None, m.Depot | None]]
+
+
+def _parts_supply(
+    session: Session, territory: m.Territory, job_ids: dict[str, int], now: int, last_shift_end: int
+) -> _Supply:
+    """What the problem's jobs need and where it is free: vans of the territory's engineers,
+    its depots, and depots elsewhere with a lane to one of them (the fastest lane only, so no
+    unit is offered twice)."""
+    codes = {i: c for c, i in job_ids.items()}
+    needs: dict[str, list[tuple[str, int]]] = {}
+    for job_id, sku, qty in session.execute(
+        select(m.JobPart.job_id, m.Part.sku, m.JobPart.quantity)
+        .join(m.Part, m.Part.id == m.JobPart.part_id)
+        .where(m.JobPart.job_id.in_(list(codes)))
+    ):
+        needs.setdefault(codes[job_id], []).append((sku, qty))
+    if not needs:
+        return _Supply({}, {}, [])
+    wanted = {sku for parts in needs.values() for sku, _ in parts}
+    held_here: dict[int, int] = {}  # stock id → units reserved for this problem's jobs
+    for stock_id, qty in session.execute(
+        select(m.PartReservation.stock_id, m.PartReservation.quantity).where(
+            m.PartReservation.job_id.in_(list(codes)),
+            m.PartReservation.status == m.ReservationStatus.RESERVED,
+        )
+    ):
+        held_here[stock_id] = held_here.get(stock_id, 0) + qty
+    own = session.scalars(
+        select(m.Depot).where(m.Depot.territory_id == territory.id).order_by(m.Depot.code)
+    ).all()
+    lanes = session.execute(
+        select(m.DepotLane, m.Depot)
+        .join(m.Depot, m.Depot.id == m.DepotLane.from_depot_id)
+        .where(m.DepotLane.to_depot_id.in_([d.id for d in own]), m.Depot.territory_id != territory.id)
+        .order_by(m.DepotLane.lead_minutes, m.DepotLane.to_depot_id)
+    ).all()
+    fastest: dict[int, tuple[m.DepotLane, m.Depot]] = {}
+    for lane, source in lanes:
+        fastest.setdefault(source.id, (lane, source))
+    engineer_codes = {
+        i: c
+        for i, c in session.execute(
+            select(m.Engineer.id, m.Engineer.code).where(m.Engineer.territory_id == territory.id)
+        )
+    }
+    # ("van", engineer id) or ("depot", depot id) → sku → free units
+    free: dict[tuple[str, int], dict[str, int]] = {}
+    for stock, sku in session.execute(
+        select(m.Stock, m.Part.sku)
+        .join(m.Part, m.Part.id == m.Stock.part_id)
+        .where(
+            m.Part.sku.in_(wanted),
+            m.Stock.engineer_id.in_(list(engineer_codes))
+            | m.Stock.depot_id.in_([d.id for d in own] + list(fastest)),
+        )
+    ):
+        units = stock.quantity - stock.reserved + held_here.get(stock.id, 0)
+        if units > 0:
+            key = (
+                ("van", stock.engineer_id)
+                if stock.engineer_id is not None
+                else ("depot", stock.depot_id or 0)
+            )
+            free.setdefault(key, {})[sku] = units
+    vans = {
+        engineer_codes[i]: tuple(sorted(units.items())) for (kind, i), units in free.items() if kind == "van"
+    }
+    depots: list[tuple[m.Depot, tuple[tuple[str, int], ...], int | None, m.Depot | None]] = [
+        (d, tuple(sorted(free[("depot", d.id)].items())), None, None) for d in own if ("depot", d.id) in free
+    ]
+    by_id = {d.id: d for d in own}
+    for lane, source in fastest.values():
+        if ("depot", source.id) in free and now + lane.lead_minutes * 60 < last_shift_end:
+            offered = tuple(sorted(free[("depot", source.id)].items()))
+            depots.append((by_id[lane.to_depot_id], offered, max(0, now + lane.lead_minutes * 60), source))
+    return _Supply({c: tuple(p) for c, p in needs.items()}, vans, depots)
 
 
 def kpis(td: TerritoryDay, solution: Solution) -> dict[str, Any]:
@@ -309,6 +432,7 @@ def kpis(td: TerritoryDay, solution: Solution) -> dict[str, Any]:
         "travel_hours": round(s.travel_time / 3600, 2),
         "utilisation": round(s.service / shift_seconds, 3) if shift_seconds else 0.0,
         "engineers": len({sh.engineer_id for sh in p.shifts}),
+        "depot_stops": sum(1 for r in solution.routes for st in r.steps if st.type is StepType.DEPOT),
         "routes": s.routes,
     }
 
@@ -333,15 +457,20 @@ def store_plan(session: Session, td: TerritoryDay, solution: Solution, solve_sec
         )
         seq = 0
         for st in r.steps:
-            if st.type not in (StepType.JOB, StepType.BREAK):
+            if st.type not in (StepType.JOB, StepType.BREAK, StepType.DEPOT):
                 continue
             seq += 1
             begin = st.arrival + st.waiting_time
+            depot_id, source_id = td.depots[st.id or ""] if st.type is StepType.DEPOT else (None, None)
             route.visits.append(
                 m.Visit(
                     seq=seq,
                     kind=st.type.value,
                     job_id=td.job_ids[st.id] if st.type is StepType.JOB and st.id else None,
+                    depot_id=depot_id,
+                    loads={"parts": dict(st.parts), "transfer_from": source_id}
+                    if st.type is StepType.DEPOT
+                    else None,
                     arrival=td.at(st.arrival),
                     start=td.at(begin),
                     end=td.at(begin + st.service),
@@ -499,8 +628,9 @@ def publish(
         if job.engineer_id is not None and job.engineer_id != engineer_id:
             release_for_job(session, job)  # held on another engineer's van: hold it afresh
         job.engineer_id = engineer_id
+    sources = _depot_sources(session, plan)
     for job_id, engineer_id in planned.items():  # the plan of record holds the parts it needs
-        reserve_for_job(session, jobs[job_id], engineer_id)
+        reserve_for_job(session, jobs[job_id], engineer_id, sources.get(job_id))
     moment = now or m.utcnow()
     _announce_etas(session, plan, previous, moment)
     for old in previous:
@@ -516,6 +646,29 @@ def publish(
     session.flush()
     escalate(session, plan.published_at, territory=session.get_one(m.Territory, plan.territory_id).code)
     return plan
+
+
+def _depot_sources(session: Session, plan: m.Plan) -> dict[int, int]:
+    """Job id → the depot its parts come from in the plan: the last depot stop before the
+    visit that loads one of its parts (for a transfer, the depot the stock leaves)."""
+    needs: dict[int, set[str]] = {}
+    job_ids = [v.job_id for r in plan.routes for v in r.visits if v.job_id is not None]
+    for job_id, sku in session.execute(
+        select(m.JobPart.job_id, m.Part.sku).join(m.Part).where(m.JobPart.job_id.in_(job_ids))
+    ):
+        needs.setdefault(job_id, set()).add(sku)
+    out: dict[int, int] = {}
+    for route in plan.routes:
+        stops: list[tuple[int, set[str]]] = []  # (source depot, parts loaded) so far
+        for v in route.visits:
+            if v.kind == "depot" and v.depot_id is not None and v.loads:
+                source = v.loads.get("transfer_from") or v.depot_id
+                stops.append((int(source), set(v.loads.get("parts", {}))))
+            elif v.job_id is not None and v.job_id in needs:
+                found = next((d for d, parts in reversed(stops) if parts & needs[v.job_id]), None)
+                if found is not None:
+                    out[v.job_id] = found
+    return out
 
 
 def _announce_etas(session: Session, plan: m.Plan, previous: Sequence[m.Plan], now: datetime) -> None:

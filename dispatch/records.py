@@ -150,11 +150,26 @@ class StockRow(Row):
     depot: str = ""
     engineer: str = ""
     quantity: int = Field(ge=0)
+    par: int = Field(default=0, ge=0)  # a van's standard level, topped up at depot stops
 
     @model_validator(mode="after")
     def one_place(self) -> StockRow:
         if bool(self.depot) == bool(self.engineer):
             raise ValueError("depot: give exactly one of depot and engineer")
+        return self
+
+
+class DepotLaneRow(Row):
+    """A transfer route between two depots and its lead time in minutes."""
+
+    from_depot: str = Field(min_length=1)
+    to_depot: str = Field(min_length=1)
+    lead_minutes: int = Field(ge=0, le=60 * 24 * 30)
+
+    @model_validator(mode="after")
+    def two_depots(self) -> DepotLaneRow:
+        if self.from_depot == self.to_depot:
+            raise ValueError("to_depot: a lane joins two different depots")
         return self
 
 
@@ -263,6 +278,7 @@ TABLES: dict[str, type[Row]] = {
     "territories": TerritoryRow,
     "sla_policies": SlaPolicyRow,
     "depots": DepotRow,
+    "depot_lanes": DepotLaneRow,
     "parts": PartRow,
     "engineers": EngineerRow,
     "stock": StockRow,

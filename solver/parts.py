@@ -94,12 +94,12 @@ def depot_options(
         if not needs_depot(job, problem.shifts, allowed, demand):
             continue
         wanted = {p for p, _ in job.parts} | set(job.tools)
-        holding = [
-            d
-            for d, depot in enumerate(problem.depots)
-            if wanted & tracked_names & ({p for p, q in depot.stock if q > 0} | set(depot.tools))
-        ]
-        holding.sort(key=lambda d: (int(dur[problem.depots[d].location, job.location]), d))
+        offered = [{p for p, q in depot.stock if q > 0} | set(depot.tools) for depot in problem.depots]
+        holding = [d for d in range(len(problem.depots)) if wanted & tracked_names & offered[d]]
+        # A variant has one stop: depots holding everything the job needs come first.
+        holding.sort(
+            key=lambda d: (not wanted <= offered[d], int(dur[problem.depots[d].location, job.location]), d)
+        )
         if holding:
             out[j] = holding[:nearest]
     return out

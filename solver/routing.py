@@ -415,7 +415,9 @@ def _add_time(model: _Model, travel: IntArray) -> None:
     for node, d in model.depot_nodes.items():
         window = model.problem.depots[d].time_window
         if window is not None:
-            dim.CumulVar(model.manager.NodeToIndex(node)).SetRange(window.start, window.end)
+            # A window opening after the horizon (a late transfer) leaves the stop unusable.
+            lo, hi = min(window.start, model.horizon), min(window.end, model.horizon)
+            dim.CumulVar(model.manager.NodeToIndex(node)).SetRange(lo, max(lo, hi))
 
 
 def _add_allowed_shifts(model: _Model) -> None:

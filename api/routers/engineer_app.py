@@ -8,11 +8,11 @@ from datetime import date
 from fastapi import APIRouter
 
 from api.deps import Sessions, User, guard
-from api.schemas.common import Code
-from api.schemas.engineer_app import MyRouteOut, MyStatusIn, MyStatusOut, ReportIn, ReportOut
+from api.schemas.common import Code, VisitId
+from api.schemas.engineer_app import CollectedOut, MyRouteOut, MyStatusIn, MyStatusOut, ReportIn, ReportOut
 from dispatch import engineer_day as svc
 from dispatch import models as m
-from dispatch import service_reports
+from dispatch import service_reports, van_stock
 from dispatch.db import transaction
 
 router = APIRouter(prefix="/me", tags=["me"])
@@ -39,3 +39,12 @@ def my_report(code: Code, body: ReportIn, sessions: Sessions, user: User) -> Rep
     visit = service_reports.VisitReport(**body.model_dump())
     with transaction(sessions) as s:
         return ReportOut.of(*service_reports.submit_report(s, user, code, visit))
+
+
+@router.post("/depot-stops/{visit}/collect", response_model=CollectedOut, **guard(m.Role.ENGINEER))
+def my_depot_stop(visit: VisitId, sessions: Sessions, user: User) -> CollectedOut:
+    """At a planned depot stop: the parts loaded for later visits move to the van, and the van
+    is topped up to its standard stock from what the depot has free. Once per stop."""
+    with transaction(sessions) as s:
+        done = van_stock.collect(s, user, visit)
+        return CollectedOut(depot=done.depot, for_jobs=done.for_jobs, refilled=done.refilled, at=done.at)

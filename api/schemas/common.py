@@ -14,6 +14,7 @@ Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 # Ids and paging stay inside a 32-bit signed integer, which every database column holds.
 PlanId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+VisitId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0, le=2_147_483_647)]
 

@@ -64,6 +64,9 @@ class LunchOut(Out):
 
 
 class PickupOut(Out):
+    visit: int = Field(description="Send to POST /me/depot-stops/{visit}/collect once there.")
+    collected_at: AwareDatetime | None
+    loads: dict[str, int] = Field(description="What to load here: SKU → units (planned stops).")
     seq: int
     eta: AwareDatetime
     start: AwareDatetime
@@ -152,3 +155,10 @@ class ReportOut(Out):
             first_time_fix=row.first_time_fix,
             created_at=row.created_at,
         )
+
+
+class CollectedOut(Out):
+    depot: str
+    for_jobs: dict[str, int] = Field(description="SKU → units moved to the van for later visits.")
+    refilled: dict[str, int] = Field(description="SKU → units topping the van up to its standard stock.")
+    at: AwareDatetime

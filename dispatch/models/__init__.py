@@ -5,7 +5,7 @@ from dispatch.models.base import Base, utcnow
 from dispatch.models.bookings import Booking, PartReservation, Quote, ReservationStatus
 from dispatch.models.customers import Asset, Calendar, Contract, Customer, Site, SlaPolicy
 from dispatch.models.jobs import Job, JobEvent, JobPart, JobSkill, JobStatus, JobWindow, ServiceReport
-from dispatch.models.organisation import Depot, Engineer, EngineerSkill, Shift, Territory
+from dispatch.models.organisation import Depot, DepotLane, Engineer, EngineerSkill, Shift, Territory
 from dispatch.models.parts import Part, Stock
 from dispatch.models.plans import Plan, PlanRun, PlanStatus, Route, RunStatus, UnassignedJob, Visit
 from dispatch.models.sla import Escalation, OutboxMessage, SurveyResponse
@@ -18,6 +18,7 @@ __all__ = [
     "Contract",
     "Customer",
     "Depot",
+    "DepotLane",
     "Engineer",
     "EngineerSkill",
     "Escalation",

@@ -36,6 +36,17 @@ class Depot(Base):
     territory: Mapped[Territory] = relationship(back_populates="depots")
 
 
+class DepotLane(Base):
+    """A transfer route for parts between two depots and how long a transfer takes: stock held
+    elsewhere can still serve a job if the transfer arrives before the engineer comes by."""
+
+    __tablename__ = "depot_lane"
+    __table_args__ = (CheckConstraint("lead_minutes >= 0", name="lead_not_negative"),)
+    from_depot_id: Mapped[int] = mapped_column(ForeignKey("depot.id", ondelete="CASCADE"), primary_key=True)
+    to_depot_id: Mapped[int] = mapped_column(ForeignKey("depot.id", ondelete="CASCADE"), primary_key=True)
+    lead_minutes: Mapped[int]
+
+
 class Engineer(Base):
     __tablename__ = "engineer"
     __table_args__ = (

@@ -24,6 +24,7 @@ class Stock(Base):
     __table_args__ = (
         CheckConstraint("(depot_id IS NULL) <> (engineer_id IS NULL)", name="one_place"),
         CheckConstraint("quantity >= 0 AND reserved >= 0 AND reserved <= quantity", name="quantities"),
+        CheckConstraint("par >= 0", name="par_not_negative"),
         # NULLs are distinct in unique constraints, so each place kind gets a partial index.
         Index(
             "uq_stock_part_depot",
@@ -48,5 +49,7 @@ class Stock(Base):
     engineer_id: Mapped[int | None] = mapped_column(ForeignKey("engineer.id"), index=True)
     quantity: Mapped[int] = mapped_column(default=0)
     reserved: Mapped[int] = mapped_column(default=0)
+    # A van's standard level: what a depot stop tops it up to (0: none).
+    par: Mapped[int] = mapped_column(default=0, server_default="0")
 
     part: Mapped[Part] = relationship()

@@ -85,15 +85,20 @@ class Route(Base):
 
 
 class Visit(Base):
-    """A stop on a route: a job (with its ETA) or the lunch break."""
+    """A stop on a route: a job (with its ETA), the lunch break, or a depot stop for parts."""
 
     __tablename__ = "visit"
     __table_args__ = (UniqueConstraint("route_id", "seq", name="route_order"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     route_id: Mapped[int] = mapped_column(ForeignKey("route.id", ondelete="CASCADE"), index=True)
     seq: Mapped[int]
-    kind: Mapped[str] = mapped_column(String(10))  # "job" | "break"
+    kind: Mapped[str] = mapped_column(String(10))  # "job" | "break" | "depot"
     job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id"), index=True)
+    # A depot stop: where, and what the van loads there ({"parts": {sku: qty}, and
+    # "transfer_from": depot code when the stock arrives there by transfer}).
+    depot_id: Mapped[int | None] = mapped_column(ForeignKey("depot.id"))
+    loads: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    collected_at: Mapped[datetime | None]  # when the engineer made the depot stop
     arrival: Mapped[datetime]
     start: Mapped[datetime]
     end: Mapped[datetime]

@@ -30,11 +30,12 @@ def _jobs_of(doc: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def _skills(api: Api) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]], set[str]]:
-    """(job → skills, engineer → skills, jobs with windows) in GZ."""
+    """(job → skills, engineer → skills, jobs with windows or parts) in GZ: a job with parts
+    moves only to a van that has them (see the depot-stop test), so the others use jobs without."""
     with api.sessions() as s:
         jobs = {j.code: {k.skill: k.min_level for k in j.skills} for j in s.scalars(select(m.Job))}
         engineers = {e.code: e.skill_levels() for e in s.scalars(select(m.Engineer))}
-        windowed = {j.code for j in s.scalars(select(m.Job)) if j.windows}
+        windowed = {j.code for j in s.scalars(select(m.Job)) if j.windows or j.parts}
     return jobs, engineers, windowed
 
 
@@ -77,7 +78,8 @@ def _stored_plan_is_valid(api: Api, plan_id: int) -> None:
         items = plan_edits.stored_items(td, plan)
         codes = {i: c for c, i in td.job_ids.items()}
         left = [Unassigned(job_id=codes[u.job_id], reason=Reason(u.reason)) for u in plan.unassigned]
-        report = check(td.problem, plan_edits.solution_of(td.problem, items, left))
+        loads = plan_edits.stored_loads(plan)
+        report = check(td.problem, plan_edits.solution_of(td.problem, items, left, loads))
         assert report.feasible, report.describe()
         assert not [v for v in report.violations if v.rule.value == "missing_job"]
         for route in plan.routes:
@@ -247,15 +249,15 @@ def test_moves_that_break_a_rule_are_refused_naming_it(api: Api) -> None:
         j for e in engineers if e != with_pickup for j in planned[e] if j not in (job, long_job, early)
     )
     r = api.post(f"/plans/{plan_id}/moves", json={"job": mover, "engineer": with_pickup})
-    assert r.status_code == 409 and "depot pick-ups" in r.text
+    assert r.status_code == 409 and "booked depot pick-up" in r.text
 
 
 def test_in_a_published_plan_a_placed_job_is_scheduled_and_pinned_for_re_plans(api: Api) -> None:
     plan_id = make_plan(api, publish_it=True)
     before = _doc(api, plan_id)
     assert before["unassigned"], "the demo day leaves some jobs out"
-    job_skills, engineer_skills, _ = _skills(api)
-    job = before["unassigned"][0]["job"]
+    job_skills, engineer_skills, constrained = _skills(api)
+    job = next(u["job"] for u in before["unassigned"] if u["job"] not in constrained)
     # Made placeable: shorter, any time of day; the target works late to make room.
     assert api.patch(f"/jobs/{job}", json={"duration_minutes": 30, "windows": []}).status_code == 200
     target = next(
@@ -297,3 +299,57 @@ def test_in_a_published_plan_a_placed_job_is_scheduled_and_pinned_for_re_plans(a
     assert job in _jobs_of(_doc(api, next_plan))[target]
     r = api.post(f"/plans/{plan_id}/moves", json={"job": job, "engineer": target})
     assert r.status_code == 409 and r.json()["detail"][0]["loc"] == ["plan"]
+
+
+def test_moves_keep_planned_depot_stops_and_need_the_parts_on_board(api: Api) -> None:
+    plan_id = make_plan(api)
+    doc = _doc(api, plan_id)
+    job_skills, engineer_skills, windowed = _skills(api)
+    planned = _jobs_of(doc)
+    with api.sessions() as s:
+        needs = {j.code: {p.part_id for p in j.parts} for j in s.scalars(select(m.Job)) if j.parts}
+        sku = {p.id: p.sku for p in s.scalars(select(m.Part))}
+        vans: dict[str, set[str]] = {}
+        for st, code in s.execute(select(m.Stock, m.Engineer.code).join(m.Engineer)):
+            if st.quantity > st.reserved:
+                vans.setdefault(code, set()).add(sku[st.part_id])
+    with_stop = {r["engineer"]: r for r in doc["routes"] if any(v["kind"] == "depot" for v in r["visits"])}
+    assert with_stop, "the plan has depot stops"
+    # A job whose part a stop loads, to a skilled engineer with room, no stop and no such part.
+    job, target = next(
+        (j, e)
+        for src, route in sorted(with_stop.items())
+        for v in route["visits"]
+        if v["kind"] == "depot"
+        for j in planned[src]
+        if j in needs and {sku[p] for p in needs[j]} & set(v["loads"])
+        for e in sorted(planned)
+        if e not in with_stop
+        and planned[e]
+        and _covers(engineer_skills[e], job_skills[j])
+        and not {sku[p] for p in needs[j]} <= vans.get(e, set())
+    )
+    _work_late(api, target)
+    rules = _refusal(api.post(f"/plans/{plan_id}/moves", json={"job": job, "engineer": target}))
+    assert "parts_missing" in rules
+    # A job needing no parts onto a route with a stop: accepted, and the stop is kept as stored.
+    stop_route = sorted(with_stop)[0]
+    stops_before = [(v["depot"], v["loads"]) for v in with_stop[stop_route]["visits"] if v["kind"] == "depot"]
+    mover = next(
+        j
+        for e in sorted(planned)
+        if e != stop_route
+        for j in planned[e]
+        if j not in needs and j not in windowed and _covers(engineer_skills[stop_route], job_skills[j])
+    )
+    _work_late(api, stop_route, hours=6)
+    r = api.post(f"/plans/{plan_id}/moves", json={"job": mover, "engineer": stop_route})
+    assert r.status_code == 200, r.text
+    after = {x["engineer"]: x for x in r.json()["routes"]}[stop_route]
+    assert mover in [v["job"] for v in after["visits"]]
+    assert [(v["depot"], v["loads"]) for v in after["visits"] if v["kind"] == "depot"] == stops_before
+    with api.sessions() as s:
+        stored = s.scalars(
+            select(m.Visit).join(m.Route).where(m.Route.plan_id == plan_id, m.Visit.kind == "depot")
+        ).all()
+        assert stored and all(v.depot_id is not None and v.loads for v in stored)

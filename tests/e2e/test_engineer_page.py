@@ -145,3 +145,44 @@ def test_the_page_fits_a_360_pixel_screen(phone_page: Page, live_app: LiveApp) -
     expect(form.get_by_label("Other part 1: SKU")).to_be_visible()
     width = _scroll_width(page)
     assert width <= 360, f"horizontal overflow: {width}px on a 360px screen"
+
+
+def test_engineer_collects_a_depot_stop_and_the_stock_follows(phone_page: Page, live_app: LiveApp) -> None:
+    """A planned depot stop on the published plan: the engineer taps "Collected"; the parts
+    move from the depot's books to the van's, and the page shows the stop as collected."""
+    from dispatch.db import make_engine, session_factory
+    from dispatch.users import create_user
+
+    staff = live_app.headers("dispatcher")
+    plans = httpx.get(f"{live_app.base_url}/api/v1/plans", params={"territory": "GZ"}, headers=staff).json()
+    published = next(p for p in plans if p["status"] == "published")
+    doc = httpx.get(f"{live_app.base_url}/api/v1/plans/{published['id']}", headers=staff).json()
+    route = next(r for r in doc["routes"] if any(v["kind"] == "depot" for v in r["visits"]))
+    stop = next(v for v in route["visits"] if v["kind"] == "depot")
+    sessions = session_factory(make_engine(live_app.database_url))
+    with sessions.begin() as s:
+        token = create_user(s, f"e2e-depot-{route['engineer']}", "engineer", route["engineer"])[1]
+    who = {"Authorization": f"Bearer {token}"}
+
+    def shelf() -> dict[str, int]:
+        rows = httpx.get(f"{live_app.base_url}/api/v1/depots/{stop['depot']}/stock", headers=staff).json()
+        return {r["sku"]: r["quantity"] for r in rows}
+
+    before = shelf()
+    page = phone_page
+    page.goto(f"/m?date={DAY}")
+    page.get_by_label("Token").fill(token)
+    page.get_by_role("button", name="Log in").click()
+    button = page.get_by_role("button", name=re.compile("^Collected at"))
+    expect(button.first).to_be_visible()
+    button.first.click()
+    expect(page.get_by_text(re.compile(r"^Collected \d"))).to_be_visible()
+
+    mine = httpx.get(f"{live_app.base_url}/api/v1/me/route", params={"date": DAY}, headers=who).json()
+    done = next(p for p in mine["pickups"] if p["seq"] == stop["seq"])
+    assert done["collected_at"] is not None
+    after = shelf()
+    for sku, units in stop["loads"].items():
+        assert after[sku] <= before[sku] - units  # loaded for later visits (more if refilled)
+    again = httpx.post(f"{live_app.base_url}/api/v1/me/depot-stops/{done['visit']}/collect", headers=who)
+    assert again.status_code == 409

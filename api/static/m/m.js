@@ -269,6 +269,28 @@ function step(job, status, button, alert) {
   return send(button.parentElement, button, alert, `/me/jobs/${encodeURIComponent(job)}/status`, { status }, `${job}: ${label}`);
 }
 
+/** A depot stop: where, what to load (planned stops), and "Collected" once there, which
+ * moves the parts onto the van's books and tops the van up to its standard stock. */
+function pickupItem(p) {
+  const loads = Object.entries(p.loads || {});
+  const what = loads.length ? loads.map(([sku, n]) => `${n} × ${sku}`).join(", ") : "";
+  const alert = h("p", { class: "error", role: "alert", hidden: true });
+  const children = [
+    h("p", {}, `${clock(p.eta)} · collect parts${p.for_job ? ` for ${p.for_job}` : ""}: `, p.depot ? `${p.depot.name}, ${p.depot.address}` : "depot stop"),
+  ];
+  if (what) children.push(h("p", { class: "loads" }, `Load: ${what}`));
+  if (p.collected_at) {
+    children.push(h("p", { class: "done" }, `Collected ${clock(p.collected_at)}`));
+  } else if (loads.length) {
+    const button = h("button", { type: "button", class: "primary", "aria-label": `Collected at ${p.depot ? p.depot.name : "the depot"}` }, "Collected");
+    button.addEventListener("click", () =>
+      send(button.parentElement, button, alert, `/me/depot-stops/${p.visit}/collect`, {}, "Parts collected"),
+    );
+    children.push(button, alert);
+  }
+  return h("li", { class: "stop minor pickup" }, ...children);
+}
+
 function render() {
   const list = $("route");
   list.replaceChildren();
@@ -280,15 +302,7 @@ function render() {
     : "No visits for you on this day.";
   const stops = [
     ...route.visits.map((v) => ({ seq: v.seq, el: () => visitItem(v) })),
-    ...route.pickups.map((p) => ({
-      seq: p.seq,
-      el: () =>
-        h(
-          "li",
-          { class: "stop minor pickup" },
-          h("p", {}, `${clock(p.eta)} · collect parts${p.for_job ? ` for ${p.for_job}` : ""}: `, p.depot ? `${p.depot.name}, ${p.depot.address}` : "depot stop"),
-        ),
-    })),
+    ...route.pickups.map((p) => ({ seq: p.seq, el: () => pickupItem(p) })),
     ...(route.lunch ? [{ seq: route.lunch.seq, el: () => h("li", { class: "stop minor lunch" }, h("p", {}, `Lunch ${span(route.lunch.start, route.lunch.end)}`)) }] : []),
   ].sort((a, b) => a.seq - b.seq);
   for (const stop of stops) list.append(stop.el());
