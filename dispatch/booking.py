@@ -10,9 +10,14 @@ else the shift's empty day. Each window offers its best engineer (least added tr
 Parts: an engineer whose van holds the free quantity (quantity − reserved) of every needed
 part takes the job straight from the van; otherwise one depot of the territory holding all
 of them is visited right before the job (a 10-minute pick-up stop, its detour counted in the
-added travel); an engineer with neither gets no slot. If no van and no depot of the
-territory can supply the parts, the quote is refused with 409 ``parts`` (``part_unavailable``):
-offering slots that can never be confirmed would only waste the call.
+added travel); an engineer with neither gets no slot. A depot of the territory can also
+receive the parts by *transfer*: a depot of another territory holding all of them free, with a
+`DepotLane` to it (the fastest per pick-up depot, ties by the source's code), sends them,
+ready at ``now`` + the lane's lead time; the pick-up stop then starts no earlier (offers say
+``parts_source`` "transfer", ``transfer_from`` and ``parts_ready_at``), and a confirmation
+reserves the units at the source, where they are until they travel. If no van, no depot of
+the territory and no transfer can supply the parts, the quote is refused with 409 ``parts``
+(``part_unavailable``): offering slots that can never be confirmed would only waste the call.
 
 Ranking: slots that keep the SLA promise (service start ≤ response deadline; a job without
 a deadline keeps it trivially) come first, then the lowest score =
@@ -23,7 +28,8 @@ driving counts as three minutes of waiting for the customer).
 (bookings for one engineer-day queue up whatever the plan), re-run the insertion against the
 route as it is now, guard the route with ``SELECT … FOR UPDATE`` and its optimistic
 ``version`` (``UPDATE … WHERE version = read``), create the job, rewrite the route's visits
-with the new schedule, reserve the parts (``reserved + q <= quantity`` in the UPDATE itself)
+with the new schedule (a booked pick-up: ``kind`` "depot", ``depot_id`` the pick-up depot, no
+``loads``), reserve the parts (``reserved + q <= quantity`` in the UPDATE itself)
 and write the `Booking` keyed by the idempotency key. A slot that is no longer feasible, an
 expired quote or parts gone → 409 with fresh alternatives (a new quote). If no plan covers
 the day, a draft `Plan` for the territory-day is created holding just that route (the next
@@ -249,6 +255,7 @@ def _bases(
     plan = plan or current_plan(session, territory.id, day)
     routes: dict[int, _RouteRow] = {}
     visits: dict[int, list[tuple[int, str, int | None]]] = {}  # route id → (visit id, kind, job id)
+    stop_depot: dict[int, int] = {}  # visit id → depot id, for depot stops that name theirs
     if plan is not None and shifts:
         q = select(m.Route.id, m.Route.shift_id, m.Route.version).where(
             m.Route.plan_id == plan.id, m.Route.shift_id.in_([s.id for s in shifts])
@@ -257,12 +264,14 @@ def _bases(
             q = q.with_for_update()
         by_id = {rid: (sid, version) for rid, sid, version in session.execute(q)}
         routes = {sid: _RouteRow(rid, version) for rid, (sid, version) in by_id.items()}
-        for vid, rid, kind, job_id in session.execute(
-            select(m.Visit.id, m.Visit.route_id, m.Visit.kind, m.Visit.job_id)
+        for vid, rid, kind, job_id, depot_id in session.execute(
+            select(m.Visit.id, m.Visit.route_id, m.Visit.kind, m.Visit.job_id, m.Visit.depot_id)
             .where(m.Visit.route_id.in_(list(by_id)))
             .order_by(m.Visit.route_id, m.Visit.seq)
         ):
             visits.setdefault(rid, []).append((vid, kind, job_id))
+            if depot_id is not None:
+                stop_depot[vid] = depot_id
     job_ids = [j for vs in visits.values() for _, _, j in vs if j is not None]
     jobs: dict[int, tuple[str, int, datetime | None, float, float]] = {}
     for jid, code, minutes, deadline, lat, lon in session.execute(
@@ -280,10 +289,13 @@ def _bases(
         windows.setdefault(jid, []).append(TimeWindow(start=sec(a), end=sec(b)))
     # Depot pick-ups on stored routes: the depot is where the next job's parts are reserved.
     pickup_depot: dict[int, int] = {}  # job id → depot id
+    reserved_at: dict[int, datetime] = {}  # job id → when its depot reservation was made
     all_depots: dict[int, m.Depot] = {}
+    lanes: dict[tuple[int, int], int] = {}  # (from depot, to depot) → lead minutes
+    booked: set[int] = set()  # booked pick-ups (no loads) that name their depot
     if any(kind == "depot" for vs in visits.values() for _, kind, _ in vs):
-        for jid, depot_id in session.execute(
-            select(m.PartReservation.job_id, m.Stock.depot_id)
+        for jid, depot_id, made in session.execute(
+            select(m.PartReservation.job_id, m.Stock.depot_id, m.PartReservation.created_at)
             .join(m.Stock, m.Stock.id == m.PartReservation.stock_id)
             .where(
                 m.PartReservation.job_id.in_(job_ids),
@@ -293,9 +305,31 @@ def _bases(
         ):
             assert depot_id is not None
             pickup_depot[jid] = depot_id
+            reserved_at[jid] = made
         all_depots = {
             d.id: d for d in session.scalars(select(m.Depot).where(m.Depot.territory_id == territory.id))
         }
+        sources = set(pickup_depot.values()) - set(all_depots)
+        if sources:  # parts held elsewhere travel to a booked pick-up's depot by a transfer lane
+            booked = {
+                vid
+                for vid, loads in session.execute(
+                    select(m.Visit.id, m.Visit.loads).where(
+                        m.Visit.id.in_(list(stop_depot)), m.Visit.kind == "depot"
+                    )
+                )
+                if loads is None  # planned stops carry their loads and were timed by the plan
+            }
+            lanes = {
+                (a, b): lead
+                for a, b, lead in session.execute(
+                    select(
+                        m.DepotLane.from_depot_id, m.DepotLane.to_depot_id, m.DepotLane.lead_minutes
+                    ).where(
+                        m.DepotLane.from_depot_id.in_(sources), m.DepotLane.to_depot_id.in_(list(all_depots))
+                    )
+                )
+            }
     out: list[_Base] = []
     for row in shifts:
         eng = row.engineer
@@ -313,12 +347,34 @@ def _bases(
                 steps.append(Step(type=StepType.BREAK, id=f"{eng.code}/lunch"))
             elif kind == "depot":
                 served = next((j for _, _, j in stops[k + 1 :] if j is not None), None)
-                depot = all_depots.get(pickup_depot.get(served, -1)) if served is not None else None
+                # Planned and booked stops name their depot; older pick-ups go by the reservation.
+                depot_id = stop_depot.get(vid) or (pickup_depot.get(served, -1) if served is not None else -1)
+                depot = all_depots.get(depot_id)
                 if depot is None or served is None:
                     continue  # a pick-up we cannot place any more: leave it out of the timing
                 pid = pickup_id(jobs[served][0])
+                if pid in rows:  # two stops (two depots) before one visit
+                    pid = f"{pid}@{vid}"
                 rows[pid] = vid
-                problem_jobs.append(Job(id=pid, location=len(locations), service=PICKUP_SERVICE))
+                # A booked transfer into this depot: the pick-up waits for it (ordered when the
+                # parts were reserved at the source, there after the lane's lead time).
+                lead = lanes.get((pickup_depot.get(served, -1), depot.id)) if vid in booked else None
+                ordered = reserved_at.get(served)
+                ready = (
+                    sec(ordered + timedelta(minutes=lead))
+                    if lead is not None and ordered is not None
+                    else None
+                )
+                problem_jobs.append(
+                    Job(
+                        id=pid,
+                        location=len(locations),
+                        service=PICKUP_SERVICE,
+                        time_windows=()
+                        if ready is None
+                        else (TimeWindow(start=ready, end=max(ready, sec(row.end))),),
+                    )
+                )
                 locations.append(Location(lat=depot.lat, lon=depot.lon))
                 steps.append(Step(type=StepType.JOB, id=pid))
             elif job_id is not None:
@@ -500,21 +556,54 @@ def _day_view(session: Session, territory: m.Territory, day: date) -> _DayView:
 
 
 @dataclass(frozen=True, slots=True)
+class _Transfer:
+    """Parts sent to a pick-up depot of the territory from a depot elsewhere."""
+
+    source: m.Depot
+    ready: datetime  # when they are there: ordered now, plus the lane's lead time
+
+
+@dataclass(frozen=True, slots=True)
 class _Supply:
     van: frozenset[int]  # engineer ids whose van holds every needed part
-    depots: tuple[m.Depot, ...]  # depots of the territory holding every needed part
+    # depots of the territory where the parts can be picked up: holding every needed part, or
+    # reached by a transfer from a depot that holds them (those are in ``transfers``)
+    depots: tuple[m.Depot, ...]
+    transfers: dict[int, _Transfer] = field(default_factory=dict)  # pick-up depot id → transfer
 
 
 def _supply(
-    session: Session, territory_id: int, needed: dict[int, int], engineer_ids: Iterable[int]
+    session: Session,
+    territory_id: int,
+    needed: dict[int, int],
+    engineer_ids: Iterable[int],
+    now: datetime,
+    *,
+    source_only: int | None = None,
 ) -> _Supply:
+    """Where the parts are free: vans, depots of the territory, and transfers. A depot of another
+    territory holding every needed part free, with a `DepotLane` to a depot of this one, can
+    send them there, ready at ``now`` + the lane's lead time; each territory depot keeps its
+    fastest such lane (ties: the source's code). A depot holding the parts itself needs no
+    transfer. ``source_only``: consider transfers from that depot only (a confirmation)."""
     if not needed:
         return _Supply(frozenset(), ())
+    own = select(m.Depot.id).where(m.Depot.territory_id == territory_id)
+    lane_q = (
+        select(m.DepotLane.to_depot_id, m.DepotLane.lead_minutes, m.Depot)
+        .join(m.Depot, m.Depot.id == m.DepotLane.from_depot_id)
+        .where(m.DepotLane.to_depot_id.in_(own), m.Depot.territory_id != territory_id)
+    )
+    if source_only is not None:
+        lane_q = lane_q.where(m.Depot.id == source_only)
+    lanes = session.execute(lane_q).all()
+    sources = {d.id for _, _, d in lanes}
     rows = session.scalars(
         select(m.Stock).where(
             m.Stock.part_id.in_(needed),
             (m.Stock.engineer_id.in_(list(engineer_ids)))
-            | m.Stock.depot_id.in_(select(m.Depot.id).where(m.Depot.territory_id == territory_id)),
+            | m.Stock.depot_id.in_(own)
+            | m.Stock.depot_id.in_(sources),
         )
     ).all()
     held: dict[tuple[str, int], set[int]] = {}
@@ -523,9 +612,20 @@ def _supply(
             place = ("van", st.engineer_id) if st.engineer_id is not None else ("depot", st.depot_id or 0)
             held.setdefault(place, set()).add(st.part_id)
     full = {place for place, parts in held.items() if parts >= set(needed)}
-    depot_ids = sorted(i for kind, i in full if kind == "depot")
+    holding = {i for kind, i in full if kind == "depot"}
+    fastest: dict[int, tuple[int, str, m.Depot]] = {}  # pick-up depot id → (lead, source code, source)
+    for to_id, lead, source in lanes:
+        if source.id in holding and to_id not in holding:
+            best = fastest.get(to_id)
+            if best is None or (lead, source.code) < best[:2]:
+                fastest[to_id] = (lead, source.code, source)
+    transfers = {
+        to_id: _Transfer(source, now + timedelta(minutes=lead))
+        for to_id, (lead, _, source) in fastest.items()
+    }
+    depot_ids = sorted((holding - sources) | set(transfers))
     depots = tuple(session.scalars(select(m.Depot).where(m.Depot.id.in_(depot_ids)).order_by(m.Depot.code)))
-    return _Supply(frozenset(i for kind, i in full if kind == "van"), depots)
+    return _Supply(frozenset(i for kind, i in full if kind == "van"), depots, transfers)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -609,7 +709,8 @@ def _new_job(ctx: _Context, origin: datetime) -> Job:
 class _Offer:
     option: Option
     day: _ShiftDay
-    depot: m.Depot | None
+    depot: m.Depot | None  # the pick-up depot, if any
+    transfer: _Transfer | None = None  # how the parts get to it, if they are not there
 
 
 def _offers(
@@ -621,12 +722,15 @@ def _offers(
     *,
     only_shift: int | None = None,
     depot_only: m.Depot | None = None,
+    transfer_from: int | None = None,
     van_only: bool = False,
     lock_route: bool = False,
     supply: _Supply | None = None,
 ) -> list[_Offer]:
     """Every feasible (window, shift) insertion for ``day``: best gap per shift and window.
-    ``supply``: where the parts are, if the caller already read it (a quote, for all its days)."""
+    ``supply``: where the parts are, if the caller already read it (a quote, for all its days).
+    ``depot_only`` (a confirmation): pick up there only, from its own stock, or, with
+    ``transfer_from``, by a transfer from that depot only."""
     tz = ctx.territory.timezone
     cached = only_shift is None and not lock_route  # a quote; a confirmation always reads fresh
     view = _day_view(session, ctx.territory, day) if cached else None
@@ -640,11 +744,16 @@ def _offers(
     if not shifts:
         return []
     if supply is None:
-        supply = _supply(session, ctx.territory.id, ctx.needed, [s.engineer_id for s in shifts])
+        engineers = [s.engineer_id for s in shifts]
+        supply = _supply(session, ctx.territory.id, ctx.needed, engineers, now, source_only=transfer_from)
     if ctx.needed:
         depots: tuple[m.Depot, ...] = supply.depots
         if depot_only is not None:
-            depots = tuple(d for d in depots if d.id == depot_only.id)
+            depots = tuple(
+                d
+                for d in depots
+                if d.id == depot_only.id and (d.id in supply.transfers) == (transfer_from is not None)
+            )
         if van_only:
             depots = ()
         shifts = [s for s in shifts if (s.engineer_id in supply.van and depot_only is None) or bool(depots)]
@@ -679,9 +788,18 @@ def _offers(
         from_van = not ctx.needed or (sd.engineer.id in supply.van and depot_only is None)
         return {} if from_van else {sd.problem.shifts[0].id: tuple(sd.depot_at)}
 
+    def ready_of(sd: _ShiftDay) -> dict[int, int]:
+        """Depot location → solver second its transfer arrives (depots holding the parts: none)."""
+        return {
+            loc: int((supply.transfers[d.id].ready - sd.origin).total_seconds())
+            for loc, d in sd.depot_at.items()
+            if d.id in supply.transfers
+        }
+
     # Cheapest possible detour first; once every window's best offer is cheaper than the next
     # shift's least possible detour, no later shift can win a window (the quote keeps the least
     # added travel per window), so the rest are skipped. A confirmation (one shift) tries all.
+    # The bound ignores time (a transfer's wait adds no travel), so it stays a lower bound.
     bound = {
         id(sd): least_added_travel(sd.problem, sd.route, NEW, pickups_of(sd).get(sd.problem.shifts[0].id))
         for sd in days
@@ -693,8 +811,17 @@ def _offers(
         if len(best) == len(tws) and all(travel < bound[id(sd)] for travel in best.values()):
             break
         routes = [sd.route] if sd.route is not None else []
-        for o in insert(sd.problem, routes, NEW, tws, pickups=pickups_of(sd), not_before=not_before):
-            offers.append(_Offer(o, sd, sd.depot_at[o.depot] if o.depot is not None else None))
+        for o in insert(
+            sd.problem,
+            routes,
+            NEW,
+            tws,
+            pickups=pickups_of(sd),
+            not_before=not_before,
+            depot_ready=ready_of(sd),
+        ):
+            depot = sd.depot_at[o.depot] if o.depot is not None else None
+            offers.append(_Offer(o, sd, depot, supply.transfers.get(depot.id) if depot is not None else None))
             best[o.window.start] = min(best.get(o.window.start, o.added_travel), o.added_travel)
     return offers
 
@@ -716,14 +843,27 @@ def _slot(ctx: _Context, offer: _Offer, now: datetime) -> dict[str, Any]:
         "eta": eta.isoformat(),
         "added_travel_minutes": travel_min,
         "sla_kept": kept,
-        "parts_source": (None if not ctx.needed else "depot" if offer.depot is not None else "van"),
+        "parts_source": (
+            None
+            if not ctx.needed
+            else "transfer"
+            if offer.transfer is not None
+            else "depot"
+            if offer.depot is not None
+            else "van"
+        ),
         "depot": offer.depot.code if offer.depot is not None else None,
+        "transfer_from": offer.transfer.source.code if offer.transfer is not None else None,
+        "parts_ready_at": offer.transfer.ready.astimezone(UTC).isoformat()
+        if offer.transfer is not None
+        else None,
         "score": score,
         # what the confirmation needs to find the same place again
         "shift_id": sd.shift.id,
         "route_id": sd.route_row.id if sd.route_row is not None else None,
         "route_version": sd.route_row.version if sd.route_row is not None else None,
         "depot_id": offer.depot.id if offer.depot is not None else None,
+        "transfer_from_id": offer.transfer.source.id if offer.transfer is not None else None,
     }
 
 
@@ -769,12 +909,13 @@ def quote(session: Session, req: QuoteRequest, *, actor: str, now: datetime) -> 
         engineer_ids = session.scalars(
             select(m.Engineer.id).where(m.Engineer.territory_id == ctx.territory.id, m.Engineer.active)
         ).all()
-        supply = _supply(session, ctx.territory.id, ctx.needed, engineer_ids)
+        supply = _supply(session, ctx.territory.id, ctx.needed, engineer_ids, now)
         if not supply.van and not supply.depots:
             raise ConflictError(
                 "parts",
                 f"part_unavailable: no van or depot in {ctx.territory.code} holds "
-                + ", ".join(f"{q} × {s}" for s, q in sorted(req.parts.items())),
+                + ", ".join(f"{q} × {s}" for s, q in sorted(req.parts.items()))
+                + ", and no depot elsewhere that does has a transfer lane to one of its depots",
             )
     slots = _slots(session, ctx, days, now, supply)
     q = m.Quote(
@@ -838,8 +979,8 @@ def requote(session: Session, q: m.Quote, *, actor: str, now: datetime) -> m.Quo
 class ReservedPart:
     sku: str
     quantity: int
-    source: str  # "van" | "depot"
-    depot: str | None
+    source: str  # "van" | "depot" | "transfer"
+    depot: str | None  # where the units are held (a transfer: the depot they are sent from)
 
 
 @dataclass(frozen=True, slots=True)
@@ -875,9 +1016,15 @@ def _result(s: Session, booking: m.Booking, created: bool) -> BookingResult:
     visit = s.scalars(
         select(m.Visit).where(m.Visit.job_id == job.id).order_by(m.Visit.id.desc()).limit(1)
     ).first()
+    sent = slot.get("parts_source") == "transfer"
     held = sorted(
         (
-            ReservedPart(part.sku, r.quantity, kind, place if kind == "depot" else None)
+            ReservedPart(
+                part.sku,
+                r.quantity,
+                "transfer" if sent and kind == "depot" else kind,
+                place if kind == "depot" else None,
+            )
             for r, part, kind, place in parts.reservations(s, job)
         ),
         key=lambda p: p.sku,
@@ -987,7 +1134,7 @@ def quote_in_worker(database_url: str, req: QuoteRequest, actor: str, now: datet
 
 def public_slot(slot: dict[str, Any]) -> dict[str, Any]:
     """A stored slot without the internal keys the confirmation uses."""
-    hidden = {"shift_id", "route_id", "route_version", "depot_id"}
+    hidden = {"shift_id", "route_id", "route_version", "depot_id", "transfer_from_id"}
     return {k: v for k, v in slot.items() if k not in hidden}
 
 
@@ -1024,6 +1171,7 @@ def _book(
         now,
         only_shift=shift_row.id,
         depot_only=depot,
+        transfer_from=slot.get("transfer_from_id"),
         van_only=slot.get("parts_source") == "van",
         lock_route=True,
     )
@@ -1055,7 +1203,8 @@ def _book(
     job.engineer_id = sd.engineer.id
     if plan.status is m.PlanStatus.PUBLISHED:
         transition(s, job, m.JobStatus.SCHEDULED, actor=actor, note=f"booked into plan {plan.id}", at=now)
-    _reserve(s, job, ctx.needed, sd.engineer.id, offer.depot)
+    # A transfer's units stay at its source until they travel: that stock holds them.
+    _reserve(s, job, ctx.needed, sd.engineer.id, offer.transfer.source if offer.transfer else offer.depot)
     booking = m.Booking(
         idempotency_key=key,
         request_hash=digest,
@@ -1135,6 +1284,8 @@ def _write_visits(
         if row is None:
             kind = "break" if st.type is StepType.BREAK else "depot" if is_pickup(st.id) else "job"
             row = m.Visit(route_id=route_row.id, kind=kind, job_id=job.id if st.id == NEW else None, seq=seq)
+            if kind == "depot" and option.depot is not None:  # a booked pick-up (loads None): where
+                row.depot_id = sd.depot_at[option.depot].id
             s.add(row)
         kept.add(id(row))
         row.seq = seq

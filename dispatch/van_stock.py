@@ -1,6 +1,7 @@
 """What happens to stock when an engineer stops at a depot: the parts the plan loads there for
-later visits move from the depot's shelf to the van (their reservations move with them), and the
-van is refilled to its standard level (``Stock.par``) from what the depot has free.
+later visits (or, at a booking's pick-up, the parts held for the visit it was booked with) move
+from the depot's shelf to the van (their reservations move with them), and the van is refilled
+to its standard level (``Stock.par``) from what the depot has free.
 
 Until the stop is made, units stay on the depot's books, reserved; afterwards the van holds
 them, so a service report consumes from the van and a re-plan sees them on board. Every change
@@ -57,11 +58,14 @@ def collect(session: Session, who: Principal, visit_id: int, now: datetime | Non
     depot = session.get_one(m.Depot, visit.depot_id)
     later_jobs = list(
         session.scalars(
-            select(m.Visit.job_id).where(
-                m.Visit.route_id == visit.route_id, m.Visit.seq > visit.seq, m.Visit.job_id.is_not(None)
-            )
+            select(m.Visit.job_id)
+            .where(m.Visit.route_id == visit.route_id, m.Visit.seq > visit.seq, m.Visit.job_id.is_not(None))
+            .order_by(m.Visit.seq)
         )
     )
+    booked = visit.loads is None  # a booking's pick-up: for the next visit, wherever it is held
+    if booked:
+        later_jobs = later_jobs[:1]
     moved: dict[str, int] = {}
     for r, stock, part in session.execute(
         select(m.PartReservation, m.Stock, m.Part)
@@ -74,9 +78,10 @@ def collect(session: Session, who: Principal, visit_id: int, now: datetime | Non
         )
         .with_for_update()
     ).all():
-        # Reserved here, or at the depot a transfer to this one leaves from.
+        # Reserved here, or at the depot a transfer to this one leaves from (a booking's
+        # pick-up names no source: its job's depot reservations are what it collects).
         source = (visit.loads or {}).get("transfer_from") or depot.id
-        if stock.depot_id != source:
+        if not booked and stock.depot_id != source:
             continue
         van = _van_row(session, engineer.id, part.id)
         session.execute(

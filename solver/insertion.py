@@ -18,7 +18,10 @@ one per (window, shift) is the answer, so most candidates cost a few steps.
 Depot pick-ups are jobs of the problem whose id starts with `PICKUP_PREFIX`: a stop of
 `PICKUP_SERVICE` seconds at the depot, placed right before the job it serves. They do not
 count against ``max_jobs`` (which caps customer visits); `checkable` raises ``max_jobs``
-by the route's pick-ups so that the independent checker agrees.
+by the route's pick-ups so that the independent checker agrees. A pick-up may have to wait for
+its parts (a transfer from another depot arriving at ``ready``): `pickup_job` gives it the
+window ``[ready, …]``, so it starts at ``max(arrival, ready)`` here, in `timed_route` and in
+the checker alike.
 """
 
 from __future__ import annotations
@@ -56,6 +59,15 @@ def is_pickup(job_id: str | None) -> bool:
     return job_id is not None and job_id.startswith(PICKUP_PREFIX)
 
 
+def pickup_job(
+    pid: str, location: int, shift: Shift, ready: int | None = None, service: int = PICKUP_SERVICE
+) -> Job:
+    """A pick-up stop as a job; ``ready``: it cannot start earlier (the parts are not there yet),
+    a window that stays open to the end of ``shift``."""
+    windows = () if ready is None else (TimeWindow(start=ready, end=max(ready, shift.time_window.end)),)
+    return Job(id=pid, location=location, service=service, time_windows=windows)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Option:
     """One feasible way to put the new job on a shift's route for one customer window."""
@@ -69,6 +81,7 @@ class Option:
     start: int  # service start (the ETA a customer is told)
     added_travel: int
     added_distance: int
+    depot_ready: int | None = None  # the pick-up starts no earlier (its parts arrive then)
 
 
 def empty_route(shift: Shift) -> Route:
@@ -215,6 +228,7 @@ def insert(
     not_before: int | None = None,
     pickup_service: int = PICKUP_SERVICE,
     protect_deadlines: bool = True,
+    depot_ready: Mapping[int, int] | None = None,
 ) -> list[Option]:
     """The cheapest feasible insertion of job ``job_id`` per (window, shift).
 
@@ -224,13 +238,16 @@ def insert(
     ``pickups``: shift id → depot locations one of which that shift must visit right before
     the job (shifts not named need no pick-up; an empty tuple excludes the shift).
     ``not_before``: nothing is inserted before a visit that starts earlier (it is done or in
-    progress). Options come sorted by window, then added travel.
+    progress). ``depot_ready``: depot location → earliest start of a pick-up there (e.g. when
+    a transfer of the parts arrives); the stop waits until then. Options come sorted by
+    window, then added travel.
     """
     jobs = {j.id: j for j in problem.jobs}
     job = jobs[job_id]
     by_shift = {r.shift_id: r for r in routes}
     wanted = set(shifts) if shifts is not None else None
     pickups = pickups or {}
+    ready_at = depot_ready or {}
     leg = _Leg(problem)
     dur = leg.dur
     dist = problem.matrix.distances.item
@@ -279,7 +296,8 @@ def insert(
             for travel, metres, k, depot in variants:
                 key = (k, depot)
                 if key not in arrivals:
-                    arrivals[key] = _arrival(p, k, depot, new, leg, pickup_service)
+                    ready = ready_at.get(depot) if depot is not None else None
+                    arrivals[key] = _arrival(p, k, depot, new, leg, pickup_service, ready)
                 arrival = arrivals[key]
                 if arrival is None or arrival > w.end:
                     continue
@@ -297,6 +315,7 @@ def insert(
                         start=start,
                         added_travel=travel,
                         added_distance=metres,
+                        depot_ready=ready_at.get(depot) if depot is not None else None,
                     )
                 )
                 break
@@ -330,13 +349,24 @@ def least_added_travel(
     return best if best is not None else 0
 
 
-def _arrival(p: _Prepared, k: int, depot: int | None, new: int, leg: _Leg, pickup_service: int) -> int | None:
-    """Arrival at the new job inserted in gap ``k`` (via ``depot`` if given)."""
+def _arrival(
+    p: _Prepared,
+    k: int,
+    depot: int | None,
+    new: int,
+    leg: _Leg,
+    pickup_service: int,
+    ready: int | None = None,
+) -> int | None:
+    """Arrival at the new job inserted in gap ``k`` (via ``depot`` if given, whose pick-up
+    starts at ``max(arrival there, ready)``)."""
     if depot is None:
         return leg(p.t[k], p.loc[k], new, p.pending[k])
     at_depot = leg(p.t[k], p.loc[k], depot, p.pending[k])
     if at_depot is None:
         return None
+    if ready is not None:
+        at_depot = max(at_depot, ready)
     return leg(at_depot + pickup_service, depot, new, ())
 
 
@@ -365,7 +395,8 @@ def apply(
 ) -> Route:
     """The route with the option's stops in place, timed as `solver.check` times it.
 
-    The pick-up stop, if any, has id ``pickup_id(job_id)``. ``route`` None: the shift's empty day.
+    The pick-up stop, if any, has id ``pickup_id(job_id)`` and waits for ``option.depot_ready``.
+    ``route`` None: the shift's empty day.
     """
     shift = next(s for s in problem.shifts if s.id == option.shift_id)
     base = route or empty_route(shift)
@@ -374,7 +405,7 @@ def apply(
     added: list[Step] = []
     if option.depot is not None:
         pid = pickup_id(job_id)
-        jobs[pid] = Job(id=pid, location=option.depot, service=pickup_service)
+        jobs[pid] = pickup_job(pid, option.depot, shift, option.depot_ready, pickup_service)
         added.append(Step(type=StepType.JOB, id=pid, location=option.depot))
     added.append(Step(type=StepType.JOB, id=job_id, location=jobs[job_id].location))
     steps = [*base.steps[: option.position], *added, *base.steps[option.position :]]
@@ -451,11 +482,18 @@ def timed_route(problem: Problem, shift: Shift, steps: Sequence[Step], jobs: Map
 
 
 def checkable(
-    problem: Problem, routes: Sequence[Route], new_route: Route, job_id: str, window: TimeWindow
+    problem: Problem,
+    routes: Sequence[Route],
+    new_route: Route,
+    job_id: str,
+    window: TimeWindow,
+    *,
+    pickup_ready: int | None = None,
 ) -> tuple[Problem, Solution]:
     """A problem and solution `solver.check` can judge after an insertion.
 
-    The new job gets ``window`` as its only window, pick-up stops become jobs at their depots,
+    The new job gets ``window`` as its only window, pick-up stops become jobs at their depots
+    (the new job's own pick-up starting no earlier than ``pickup_ready``, `Option.depot_ready`),
     ``max_jobs`` of each route's shift is raised by its pick-ups, and every job on no route is
     listed as unassigned.
     """
@@ -469,7 +507,9 @@ def checkable(
                 assert st.id is not None
                 if st.id not in jobs:
                     assert st.location is not None, f"pick-up {st.id} needs its depot location"
-                    jobs[st.id] = Job(id=st.id, location=st.location, service=PICKUP_SERVICE)
+                    shift = next(s for s in problem.shifts if s.id == r.shift_id)
+                    ready = pickup_ready if st.id == pickup_id(job_id) else None
+                    jobs[st.id] = pickup_job(st.id, st.location, shift, ready)
                 pickups_on[r.shift_id] = pickups_on.get(r.shift_id, 0) + 1
     shifts = tuple(
         replace(s, max_jobs=s.max_jobs + pickups_on.get(s.id, 0)) if s.max_jobs is not None else s

@@ -43,8 +43,21 @@ class SlotOut(Out):
     sla_kept: bool = Field(
         description="The ETA is no later than the SLA response deadline (or there is none)."
     )
-    parts_source: str | None = Field(description="van, depot (picked up on the way) or null (no parts).")
-    depot: str | None
+    parts_source: str | None = Field(
+        description="van, depot (picked up on the way), transfer (picked up on the way at `depot` once "
+        "sent there from `transfer_from`) or null (no parts)."
+    )
+    depot: str | None = Field(description="The depot the engineer picks the parts up at, if any.")
+    transfer_from: str | None = Field(
+        default=None,
+        description="A transfer: the depot (of another territory) the parts are sent from; "
+        "they are reserved there on confirmation.",
+    )
+    parts_ready_at: AwareDatetime | None = Field(
+        default=None,
+        description="A transfer: when the parts reach `depot` (quote time + the lane's lead time); "
+        "the pick-up, and so the visit, is no earlier.",
+    )
     score: int = Field(description="Minutes to the ETA + 3 × added travel minutes; lower ranks first.")
 
 
@@ -66,8 +79,10 @@ class BookingIn(Body):
 class ReservedPartOut(Out):
     sku: str
     quantity: int
-    source: str
-    depot: str | None
+    source: str = Field(description="van, depot or transfer.")
+    depot: str | None = Field(
+        description="The depot holding the units for the job (a transfer: the one they are sent from)."
+    )
 
 
 class BookingOut(Out):

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
+from dispatch import booking
 from dispatch.db import transaction
 from dispatch.demo import DEMO_DATA
 from dispatch.importer import import_directory
@@ -57,6 +58,10 @@ def api(database_url: str, sessions: sessionmaker[Session]) -> Iterator[Api]:
             tokens[role] = create_user(s, f"{role}-1", role)[1]
         tokens["engineer"] = create_user(s, "engineer-1", "engineer", ENGINEER)[1]
         tokens["engineer2"] = create_user(s, "engineer-2", "engineer", OTHER_ENGINEER)[1]
+    # Quotes cache each territory-day's routes by (database, plan id, route versions); the shared
+    # PostgreSQL test database restarts ids after each test, so a view from an earlier test
+    # could pass for this one's.
+    booking._VIEWS.clear()
     settings = Settings(database_url=database_url, plan_time_limit=2, plan_workers=1, quote_workers=0)
     with TestClient(create_app(settings)) as client:
         yield Api(client, tokens, sessions, database_url)

@@ -8,12 +8,16 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from dispatch import booking
 from dispatch import models as m
 from dispatch.db import transaction
+from dispatch.engineer_day import engineer_day
 from dispatch.planning import territory_by_code
+from dispatch.users import Principal
+from solver import Location
+from solver.travel import GreatCircleProvider
 from tests.api.conftest import Api
 from tests.api.plans_helper import make_plan
 
@@ -346,3 +350,152 @@ def test_a_cancelled_booking_gives_back_its_parts_and_its_place_on_the_route(api
         assert (s.scalar(select(func.sum(m.Stock.reserved))) or 0) == reserved_before
         report, _rows = booking.check_stored_route(s, route.id)
         assert report.feasible, report.describe()
+
+
+# ---------------------------------------------------------------------------------------------
+# Parts by transfer from another territory's depot
+# ---------------------------------------------------------------------------------------------
+
+MIDNIGHT = datetime(2026, 11, 24, 0, 0, tzinfo=CST)  # the demo day has begun; no shift has
+
+
+def valve_only_in_shenzhen(api: Api, lanes: dict[tuple[str, str], int]) -> None:
+    """WH-VALVE is free only in Shenzhen's depots (D-SZ-LG 7, D-SZ-BA 2); the only lanes are
+    ``lanes`` ((from, to) → lead minutes)."""
+    with transaction(api.sessions) as s:
+        depots = {d.code: d.id for d in s.scalars(select(m.Depot))}
+        valve = s.scalars(select(m.Part).where(m.Part.sku == "WH-VALVE")).one()
+        shenzhen = [depots["D-SZ-LG"], depots["D-SZ-BA"]]
+        s.execute(
+            update(m.Stock)
+            .where(m.Stock.part_id == valve.id, m.Stock.depot_id.not_in(shenzhen))
+            .values(quantity=0, reserved=0)
+        )
+        s.execute(
+            update(m.Stock)
+            .where(m.Stock.part_id == valve.id, m.Stock.engineer_id.is_not(None))
+            .values(quantity=0, reserved=0)
+        )
+        s.execute(delete(m.DepotLane))
+        for (a, b), lead in lanes.items():
+            s.add(m.DepotLane(from_depot_id=depots[a], to_depot_id=depots[b], lead_minutes=lead))
+
+
+def drive_seconds(api: Api, depot: str, site: str) -> int:
+    with api.sessions() as s:
+        d = s.scalars(select(m.Depot).where(m.Depot.code == depot)).one()
+        st = s.scalars(select(m.Site).where(m.Site.code == site)).one()
+        points = [Location(lat=d.lat, lon=d.lon), Location(lat=st.lat, lon=st.lon)]
+    return int(GreatCircleProvider().matrix(points).durations[0][1])
+
+
+def stock_reserved(api: Api) -> dict[str, int]:
+    """Reserved WH-VALVE units per depot code / engineer code."""
+    with api.sessions() as s:
+        rows = s.execute(
+            select(m.Stock.reserved, m.Depot.code, m.Engineer.code)
+            .join(m.Part, m.Part.id == m.Stock.part_id)
+            .outerjoin(m.Depot, m.Depot.id == m.Stock.depot_id)
+            .outerjoin(m.Engineer, m.Engineer.id == m.Stock.engineer_id)
+            .where(m.Part.sku == "WH-VALVE")
+        ).all()
+    return {depot or eng: reserved for reserved, depot, eng in rows}
+
+
+def test_a_part_held_only_in_another_territory_is_offered_by_transfer_and_reserved_at_its_source(
+    api: Api,
+) -> None:
+    # Two sources with lanes into Baiyun: Longgang's is the faster, so it is the one offered.
+    valve_only_in_shenzhen(api, {("D-SZ-LG", "D-GZ-BY"): 600, ("D-SZ-BA", "D-GZ-BY"): 900})
+    r = quote(api, now=MIDNIGHT, **HEATER, parts={"WH-VALVE": 1})
+    assert r.status_code == 201, r.text
+    q = r.json()
+    ready = MIDNIGHT + timedelta(minutes=600)  # 10:00, the demo day
+    assert q["slots"], q
+    for slot in q["slots"]:
+        assert slot["parts_source"] == "transfer"
+        assert (slot["depot"], slot["transfer_from"]) == ("D-GZ-BY", "D-SZ-LG")
+        assert datetime.fromisoformat(slot["parts_ready_at"]) == ready
+        assert "transfer_from_id" not in slot and "depot_id" not in slot
+    # No visit before the parts are there, picked up (10 min) and driven to the site.
+    earliest = ready + timedelta(seconds=600 + drive_seconds(api, "D-GZ-BY", "S0002"))
+    etas = {s["slot_id"]: datetime.fromisoformat(s["eta"]) for s in q["slots"]}
+    assert all(eta >= earliest for eta in etas.values()), (earliest, etas)
+    assert "2026-11-24T08:00" not in etas  # that window closes before the parts arrive
+    assert etas["2026-11-24T10:00"] == earliest  # the engineer waits at the depot for them
+    for slot in q["slots"]:
+        assert datetime.fromisoformat(slot["end"]) >= earliest
+    # Confirm: the units are reserved at the source, where they are until they travel.
+    before = stock_reserved(api)
+    r = book(api, q["quote_id"], "2026-11-24T10:00", "k-transfer")
+    assert r.status_code == 201, r.text
+    b = r.json()
+    assert b["parts"] == [{"sku": "WH-VALVE", "quantity": 1, "source": "transfer", "depot": "D-SZ-LG"}]
+    assert datetime.fromisoformat(b["eta"]) == earliest
+    r = api.get(f"/jobs/{b['job']}/reservations", who="agent")
+    assert r.status_code == 200, r.text
+    assert [(x["sku"], x["quantity"], x["status"], x["place"], x["place_code"]) for x in r.json()] == [
+        ("WH-VALVE", 1, "reserved", "depot", "D-SZ-LG")
+    ]
+    after = stock_reserved(api)
+    assert after == {**before, "D-SZ-LG": before["D-SZ-LG"] + 1}
+    with api.sessions() as s:
+        for st in s.scalars(select(m.Stock)):
+            assert 0 <= st.reserved <= st.quantity
+    # The pick-up is at Baiyun (the visit names it; no planned load) and waits for the transfer.
+    route, visits = route_of_job(api, b["job"])
+    job_visit = next(v for v in visits if v.kind == "job")
+    pickup = visits[visits.index(job_visit) - 1]
+    with api.sessions() as s:
+        baiyun = s.scalars(select(m.Depot).where(m.Depot.code == "D-GZ-BY")).one()
+    assert (pickup.kind, pickup.loads, pickup.depot_id) == ("depot", None, baiyun.id)
+    assert pickup.arrival <= pickup.start == ready and pickup.end <= job_visit.arrival
+    assert job_visit.start == earliest
+    # Re-timed from the database (the lane's lead after the reservation), the route checks
+    # and keeps its stored times; a later quote plans around that wait.
+    assert_route_checks(api, route.id)
+    # The engineer's day shows the pick-up at Baiyun, for the booked job (once published).
+    with transaction(api.sessions) as s:
+        s.get_one(m.Plan, route.plan_id).status = m.PlanStatus.PUBLISHED
+    with api.sessions() as s:
+        who = Principal(user_id=0, name="x", role=m.Role.ENGINEER, engineer_id=route.engineer_id)
+        [stop] = engineer_day(s, who, DAY).pickups
+    assert (stop.for_job, stop.depot.code if stop.depot else None, stop.loads) == (b["job"], "D-GZ-BY", {})
+    assert stop.start == ready
+    again = quote(api, now=MIDNIGHT, **HEATER, parts={"WH-VALVE": 1})
+    assert again.status_code == 201 and again.json()["slots"], again.text
+    assert all(s["transfer_from"] == "D-SZ-LG" for s in again.json()["slots"])
+
+
+def test_a_transfer_slot_is_rechecked_on_confirmation_and_without_a_lane_the_part_is_unavailable(
+    api: Api,
+) -> None:
+    valve_only_in_shenzhen(api, {("D-SZ-LG", "D-GZ-BY"): 600})
+    q = quote(api, now=MIDNIGHT, **HEATER, parts={"WH-VALVE": 1}).json()
+    assert "2026-11-24T10:00" in {s["slot_id"] for s in q["slots"]}
+    # The lane slows down before the call ends: 10:00 can no longer be kept.
+    with transaction(api.sessions) as s:
+        s.execute(update(m.DepotLane).values(lead_minutes=900))  # ready at 15:00
+    before = stock_reserved(api)
+    r = book(api, q["quote_id"], "2026-11-24T10:00", "k-slow")
+    assert r.status_code == 409 and r.json()["detail"][0]["loc"] == ["slot_id"], r.text
+    alternatives = r.json()["alternatives"]
+    assert alternatives and {a["slot_id"] for a in alternatives} <= {"2026-11-24T14:00", "2026-11-24T16:00"}
+    ready = MIDNIGHT + timedelta(minutes=900)
+    for a in alternatives:
+        assert a["parts_source"] == "transfer" and datetime.fromisoformat(a["parts_ready_at"]) == ready
+        assert datetime.fromisoformat(a["eta"]) >= ready + timedelta(minutes=10)
+    assert stock_reserved(api) == before
+    # No lane: neither van, depot nor transfer can supply the part.
+    with transaction(api.sessions) as s:
+        s.execute(delete(m.DepotLane))
+    r = quote(api, now=MIDNIGHT, **HEATER, parts={"WH-VALVE": 1})
+    assert r.status_code == 409, r.text
+    detail = r.json()["detail"][0]
+    assert detail["loc"] == ["parts"] and "part_unavailable" in detail["msg"] and "WH-VALVE" in detail["msg"]
+    # A lane from a depot without the part does not help either.
+    valve_only_in_shenzhen(api, {("D-FD-NH", "D-GZ-BY"): 60})
+    r = quote(api, now=MIDNIGHT, **HEATER, parts={"WH-VALVE": 1})
+    assert r.status_code == 409 and "part_unavailable" in r.json()["detail"][0]["msg"]
+    with api.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(m.Booking)) == 0

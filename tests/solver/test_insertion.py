@@ -54,7 +54,9 @@ def assert_checked(problem: Problem, routes: list[Route], option: Option, job_id
     """Apply the option and run the checker on the whole resulting plan: it must be feasible."""
     current = next((r for r in routes if r.shift_id == option.shift_id), None)
     new_route = apply(problem, current, option, job_id)
-    checked, solution = checkable(problem, routes, new_route, job_id, option.window)
+    checked, solution = checkable(
+        problem, routes, new_route, job_id, option.window, pickup_ready=option.depot_ready
+    )
     report = check(checked, solution)
     assert report.feasible, report.describe()
     assert report.service_start[job_id] == option.start
@@ -206,6 +208,35 @@ def test_a_depot_pickup_goes_right_before_the_job_and_its_detour_is_counted() ->
             placed = assert_checked(later_p, [new_route], o, "x")
             # cap 3 admits a third customer only because the pick-up stop is not counted
             assert "x" in placed.job_ids() and sum(1 for j in placed.job_ids() if not is_pickup(j)) == 3
+
+
+def test_a_pickup_waits_for_its_parts_to_arrive_and_windows_before_that_get_no_option() -> None:
+    jobs = [Job(id="A", location=1, service=600), Job(id="new", location=2, service=600)]
+    # home 0 (open end), A 1000, new 3000, depot 2000 on the way; the parts reach it at 2 h.
+    p = line_problem([0, 1000, 3000, 2000], jobs, [shift("s", end=None, window=(0, 10 * H))])
+    routes = [route_of(p, "s", ["A"])]
+    [unhurried] = insert(p, routes, "new", [ANY], pickups={"s": (3,)})
+    assert unhurried.start == 4200 and unhurried.depot_ready is None  # depot at 2600, no wait
+    ready = 2 * H
+    [opt] = insert(p, routes, "new", [ANY], pickups={"s": (3,)}, depot_ready={3: ready})
+    assert (opt.depot, opt.depot_ready, opt.position) == (3, ready, 2)
+    # at the depot by 2600, waits until 7200, 10 min there, 1000 s to the job
+    assert (opt.arrival, opt.start) == (ready + 600 + 1000, ready + 1600)
+    assert opt.added_travel == unhurried.added_travel  # waiting is not travel
+    new_route = assert_checked(p, routes, opt)
+    stop = next(st for st in new_route.steps if st.id == pickup_id("new"))
+    assert (stop.arrival, stop.waiting_time) == (2600, ready - 2600)
+    # The checker sees the wait too: without it, the stored times would disagree with it.
+    checked, solution = checkable(p, routes, new_route, "new", opt.window, pickup_ready=ready)
+    assert check(checked, solution).service_start[pickup_id("new")] == ready
+    # A window that closes before the parts can be there and brought to the site: no option.
+    assert insert(p, routes, "new", [tw(0, ready + 1000)], pickups={"s": (3,)}, depot_ready={3: ready}) == []
+    [late] = insert(p, routes, "new", [tw(0, ready + 1600)], pickups={"s": (3,)}, depot_ready={3: ready})
+    assert late.start == ready + 1600
+    # The ready time applies to that depot only: another depot without one serves early.
+    p2 = line_problem([0, 1000, 3000, 2000, 2500], jobs, [shift("s", end=None, window=(0, 10 * H))])
+    both = insert(p2, routes, "new", [tw(0, H)], pickups={"s": (3, 4)}, depot_ready={3: ready})
+    assert [(o.depot, o.depot_ready) for o in both] == [(4, None)]
 
 
 def test_nothing_goes_before_a_visit_already_under_way() -> None:
