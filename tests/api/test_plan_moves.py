@@ -278,7 +278,7 @@ def test_in_a_published_plan_a_placed_job_is_scheduled_and_pinned_for_re_plans(a
 
     # An engineer not in the plan yet gets a route of their own.
     new = {"code": "E950", "name": "Wu Fang", "territory": "GZ", "home_lat": 23.12, "home_lon": 113.3}
-    second = before["unassigned"][1]["job"]
+    second = next(u["job"] for u in before["unassigned"] if u["job"] != job)
     skills = {k: 5 for k in job_skills[second]}
     assert api.post("/engineers", json={**new, "skills": skills}).status_code == 201
     shift = {"start": "2026-11-24T08:00+08:00", "end": "2026-11-24T18:00+08:00"}
@@ -296,7 +296,8 @@ def test_in_a_published_plan_a_placed_job_is_scheduled_and_pinned_for_re_plans(a
     next_plan = make_plan(api)
     with transaction(api.sessions) as s:
         publish(s, next_plan, actor="dispatcher:test")
-    assert job in _jobs_of(_doc(api, next_plan))[target]
+    nxt = _doc(api, next_plan)
+    assert job in _jobs_of(nxt)[target], [u for u in nxt["unassigned"] if u["job"] == job]
     r = api.post(f"/plans/{plan_id}/moves", json={"job": job, "engineer": target})
     assert r.status_code == 409 and r.json()["detail"][0]["loc"] == ["plan"]
 
