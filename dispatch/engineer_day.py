@@ -312,25 +312,36 @@ def _parts(
     if not part_ids:
         return {}
     parts = {p.id: p for p in session.scalars(select(m.Part).where(m.Part.id.in_(part_ids)))}
-    depots = {
-        d.id: d for d in session.scalars(select(m.Depot).where(m.Depot.territory_id == engineer.territory_id))
-    }
-    stock = session.scalars(
-        select(m.Stock).where(
-            m.Stock.part_id.in_(part_ids),
-            or_(m.Stock.engineer_id == engineer.id, m.Stock.depot_id.in_(depots)),
-        )
-    ).all()
     held = session.execute(
         select(m.PartReservation.job_id, m.PartReservation.stock_id).where(
             m.PartReservation.job_id.in_([j.id for j in jobs]),
             m.PartReservation.status == m.ReservationStatus.RESERVED,
         )
     ).all()
+    # The van, the territory's depots, and wherever this day's parts are held (a transfer's
+    # source may be another territory's depot).
+    territory_depots = select(m.Depot.id).where(m.Depot.territory_id == engineer.territory_id)
+    stock = session.scalars(
+        select(m.Stock).where(
+            m.Stock.part_id.in_(part_ids),
+            or_(
+                m.Stock.engineer_id == engineer.id,
+                m.Stock.depot_id.in_(territory_depots),
+                m.Stock.id.in_([sid for _, sid in held]),
+            ),
+        )
+    ).all()
+    depots = {
+        d.id: d
+        for d in session.scalars(
+            select(m.Depot).where(m.Depot.id.in_({s.depot_id for s in stock if s.depot_id is not None}))
+        )
+    }
     by_id = {s.id: s for s in stock}
     reserved_at = {(job_id, by_id[sid].part_id): by_id[sid] for job_id, sid in held if sid in by_id}
     van = {s.part_id: s for s in stock if s.engineer_id == engineer.id}
-    in_depots = [s for s in stock if s.depot_id is not None]
+    own = {d.id for d in depots.values() if d.territory_id == engineer.territory_id}
+    in_depots = [s for s in stock if s.depot_id in own]
     out: dict[int, tuple[PartNeed, ...]] = {}
     for job in jobs:
         site = sites[job.site_id]

@@ -459,8 +459,12 @@ def test_a_part_held_only_in_another_territory_is_offered_by_transfer_and_reserv
         s.get_one(m.Plan, route.plan_id).status = m.PlanStatus.PUBLISHED
     with api.sessions() as s:
         who = Principal(user_id=0, name="x", role=m.Role.ENGINEER, engineer_id=route.engineer_id)
-        [stop] = engineer_day(s, who, DAY).pickups
+        day = engineer_day(s, who, DAY)
+        [stop] = day.pickups
     assert (stop.for_job, stop.depot.code if stop.depot else None, stop.loads) == (b["job"], "D-GZ-BY", {})
+    # ... and the valve as held for the job, at its source across the territory border.
+    [need] = next(v for v in day.visits if v.job == b["job"]).parts
+    assert (need.sku, need.reserved, [d.code for d in need.depots]) == ("WH-VALVE", True, ["D-SZ-LG"])
     assert stop.start == ready
     again = quote(api, now=MIDNIGHT, **HEATER, parts={"WH-VALVE": 1})
     assert again.status_code == 201 and again.json()["slots"], again.text
