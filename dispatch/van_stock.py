@@ -105,8 +105,8 @@ def collect(session: Session, who: Principal, visit_id: int, now: datetime | Non
         .where(m.Stock.engineer_id == engineer.id, m.Stock.par > 0)
         .order_by(m.Part.sku)
         .with_for_update(of=m.Stock)
+        .execution_options(populate_existing=True)  # the moves above updated rows in SQL
     ).all():
-        session.refresh(van)
         short = van.par - (van.quantity - van.reserved)
         if short <= 0:
             continue
