@@ -12,6 +12,7 @@ from api import errors, web
 from api.routers import (
     board,
     bookings,
+    customers,
     engineer_app,
     engineers,
     jobs,
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         territories,
         engineers,
         sites,
+        customers,
         jobs,
         plans,
         plan_edits,

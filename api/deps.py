@@ -6,13 +6,14 @@ OpenAPI operation (``x-roles``), which documents it and lets a test walk every r
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch.models import Role
+from dispatch.models import Role, utcnow
 from dispatch.users import Principal, authenticate
 
 bearer = HTTPBearer(auto_error=False, description="A token from `dispatch users create`.")
@@ -43,6 +44,18 @@ def current_user(
 
 
 User = Annotated[Principal, Depends(current_user)]
+
+
+def get_now(request: Request) -> datetime:
+    """The clock every time-dependent route reads: ``app.state.clock()`` when the app sets one
+    (tests pin it: ``app.state.clock = lambda: datetime(...)``), else the real UTC time;
+    ``app.dependency_overrides[get_now]`` works as well."""
+    clock = getattr(request.app.state, "clock", None)
+    now: datetime = clock() if clock is not None else utcnow()
+    return now
+
+
+Now = Annotated[datetime, Depends(get_now)]
 
 STAFF = (Role.ADMIN, Role.DISPATCHER)
 BOOKERS = (Role.ADMIN, Role.DISPATCHER, Role.AGENT)

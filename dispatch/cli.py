@@ -343,6 +343,43 @@ def users_create_command(
     typer.echo(token)
 
 
+customers_app = typer.Typer(help="Customers' accounts: credit hold.", no_args_is_help=True)
+app.add_typer(customers_app, name="customers")
+
+
+def _credit_hold(code: str, on_hold: bool) -> None:
+    from dispatch.customers import set_credit_hold
+    from dispatch.db import session_factory, transaction
+    from dispatch.errors import DispatchError
+    from dispatch.settings import get_settings
+
+    factory = session_factory(_database_at_head(get_settings().database_url))
+    try:
+        with transaction(factory) as s:
+            customer = set_credit_hold(s, code, on_hold)
+            name = customer.name
+    except DispatchError as exc:
+        raise _fail(f"{exc.field}: {exc.reason}") from None
+    state = "on credit hold: quotes and bookings are refused" if on_hold else "released from credit hold"
+    typer.echo(f"customer {code} ({name}) {state}")
+
+
+@customers_app.command("hold")
+def customers_hold_command(
+    code: Annotated[str, typer.Argument(help="Customer code, e.g. C0002.", show_default=False)],
+) -> None:
+    """Put a customer on credit hold: no quote, booking or new job until released."""
+    _credit_hold(code, True)
+
+
+@customers_app.command("release")
+def customers_release_command(
+    code: Annotated[str, typer.Argument(help="Customer code, e.g. C0002.", show_default=False)],
+) -> None:
+    """Release a customer's credit hold."""
+    _credit_hold(code, False)
+
+
 @app.command("serve")
 def serve_command(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
@@ -373,10 +410,18 @@ def sla_watch_command(
         int,
         typer.Option("--threshold-minutes", help="Unplanned jobs this close to the deadline are at risk."),
     ] = 120,
+    return_wait: Annotated[
+        int,
+        typer.Option(
+            "--return-wait-minutes",
+            help="An incomplete job waiting this long for a return visit is escalated to level 2.",
+        ),
+    ] = 24 * 60,
     territory: Annotated[str | None, typer.Option("--territory", help="Only this territory.")] = None,
     once: Annotated[bool, typer.Option("--once", help="Check once and exit.")] = False,
 ) -> None:
-    """Raise escalations for promises at risk (level 1) or breached (level 2), every interval."""
+    """Raise escalations for promises at risk (level 1) or breached (level 2), every interval:
+    response and resolution deadlines, and incomplete jobs waiting for a return visit."""
     from datetime import timedelta
 
     from dispatch.db import session_factory, transaction
@@ -388,16 +433,25 @@ def sla_watch_command(
         raise _fail(f"--interval: must be positive (got {interval})")
     if threshold < 0:
         raise _fail(f"--threshold-minutes: must not be negative (got {threshold})")
+    if return_wait < 0:
+        raise _fail(f"--return-wait-minutes: must not be negative (got {return_wait})")
     factory = session_factory(_database_at_head(get_settings().database_url))
     console = Console()
     while True:
         now = utcnow()
         with transaction(factory) as s:
-            new = escalate(s, now, territory=territory, threshold=timedelta(minutes=threshold))
+            new = escalate(
+                s,
+                now,
+                territory=territory,
+                threshold=timedelta(minutes=threshold),
+                return_wait=timedelta(minutes=return_wait),
+            )
         for a in new:
             level = "[red]breached[/red]" if a.level == 2 else "[yellow]at risk[/yellow]"
+            promise = a.kind.value.replace("_", " ")
             console.print(
-                f"{now:%H:%M:%S} {a.territory} {a.job} {level}: {escape(a.detail)} "
+                f"{now:%H:%M:%S} {a.territory} {a.job} {promise} {level}: {escape(a.detail)} "
                 f"(deadline {a.deadline:%Y-%m-%d %H:%M} UTC, engineer {a.engineer or '-'})"
             )
         if once:

@@ -26,6 +26,13 @@ def _d(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
+def _cell(value: Any) -> Any:
+    """A CSV cell: booleans as ``true``/``false`` (what a spreadsheet user types), None empty."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else value
+
+
 def rows(session: Session, table: str) -> Iterator[dict[str, Any]]:
     territories = {t.id: t for t in session.scalars(select(m.Territory))}
     zone_of = {t.id: ZoneInfo(t.timezone) for t in territories.values()}
@@ -100,7 +107,7 @@ def rows(session: Session, table: str) -> Iterator[dict[str, Any]]:
             }
     elif table == "customers":
         for c in session.scalars(select(m.Customer).order_by(m.Customer.code)):
-            yield {"code": c.code, "name": c.name, "phone": c.phone}
+            yield {"code": c.code, "name": c.name, "phone": c.phone, "on_credit_hold": c.on_credit_hold}
     elif table == "sites":
         customers = codes(m.Customer)
         for site in session.scalars(select(m.Site).order_by(m.Site.code)):
@@ -136,6 +143,7 @@ def rows(session: Session, table: str) -> Iterator[dict[str, Any]]:
     elif table == "jobs":
         sites_rows = {s.id: s for s in session.scalars(select(m.Site))}
         assets, policies, parts = codes(m.Asset, "serial"), codes(m.SlaPolicy), codes(m.Part, "sku")
+        contracts = codes(m.Contract)
         for j in session.scalars(select(m.Job).order_by(m.Job.code)):
             zone = zone_of[sites_rows[j.site_id].territory_id]
             yield {
@@ -150,6 +158,9 @@ def rows(session: Session, table: str) -> Iterator[dict[str, Any]]:
                 "skills": ";".join(f"{s.skill}:{s.min_level}" for s in j.skills),
                 "windows": ";".join(f"{_t(w.start, zone)}/{_t(w.end, zone)}" for w in j.windows),
                 "parts": ";".join(f"{parts[p.part_id]}:{p.quantity}" for p in j.parts),
+                "cover": j.cover or "",
+                "contract": contracts[j.contract_id] if j.contract_id else "",
+                "billable": j.billable,
             }
 
 
@@ -168,5 +179,5 @@ def export_directory(session: Session, directory: Path, fmt: str = "csv") -> dic
         with path.open("w", newline="", encoding="utf-8") as f:
             writer = csv.DictWriter(f, fieldnames=list(schema.model_fields), lineterminator="\n")
             writer.writeheader()
-            writer.writerows(data)
+            writer.writerows({k: _cell(v) for k, v in row.items()} for row in data)
     return counts

@@ -118,7 +118,12 @@ REFS: dict[str, list[tuple[str, str]]] = {
     "sites": [("customer", "customers"), ("territory", "territories")],
     "contracts": [("customer", "customers"), ("sla_policy", "sla_policies")],
     "assets": [("site", "sites"), ("contract", "contracts")],
-    "jobs": [("site", "sites"), ("asset", "assets"), ("sla_policy", "sla_policies")],
+    "jobs": [
+        ("site", "sites"),
+        ("asset", "assets"),
+        ("sla_policy", "sla_policies"),
+        ("contract", "contracts"),
+    ],
 }
 
 
@@ -128,12 +133,13 @@ def validate(session: Session, files: dict[str, Path]) -> dict[str, list[Row]]:
     its shifts, and a bad row with a dangling reference gets both reported."""
     v = _Validator(session)
     parsed: dict[str, list[tuple[int, Row]]] = {}
+    raws: dict[str, list[tuple[int, dict[str, Any]]]] = {}
     for table, schema in TABLES.items():
         if table not in files:
             continue
         name = files[table].name
         parsed[table] = []
-        raw_rows = read_rows(files[table])
+        raw_rows = raws[table] = read_rows(files[table])
         for line, raw in raw_rows:
             try:
                 parsed[table].append((line, schema.model_validate(raw)))
@@ -166,11 +172,50 @@ def validate(session: Session, files: dict[str, Path]) -> dict[str, list[Row]]:
                 for sku, _ in _part_pairs(row.parts):  # type: ignore[attr-defined]
                     if sku not in skus:
                         v.issue(name, line, "parts", f"no part {sku!r}")
+    _check_contract_owners(v, files, raws)
     if v.issues:
         raise ImportRejectedError(
             sorted(v.issues, key=lambda i: (list(TABLES).index(i.file.rsplit(".", 1)[0]), i.line))
         )
     return {t: [r for _, r in rows] for t, rows in parsed.items()}
+
+
+def _check_contract_owners(
+    v: _Validator, files: dict[str, Path], raws: dict[str, list[tuple[int, dict[str, Any]]]]
+) -> None:
+    """An asset (or a job) may only name a contract of the customer whose site it is at: another
+    customer's contract would give it cover nobody pays for."""
+    linking = [
+        t for t in ("assets", "jobs") if any(str(r.get("contract", "")).strip() for _, r in raws.get(t, []))
+    ]
+    if not linking:
+        return
+    site_owner: dict[str, str] = dict(
+        v.session.execute(
+            select(m.Site.code, m.Customer.code).join(m.Customer, m.Customer.id == m.Site.customer_id)
+        ).all()
+    )
+    contract_owner: dict[str, str] = dict(
+        v.session.execute(
+            select(m.Contract.code, m.Customer.code).join(m.Customer, m.Customer.id == m.Contract.customer_id)
+        ).all()
+    )
+    for table, owners in (("sites", site_owner), ("contracts", contract_owner)):
+        for _, raw in raws.get(table, []):
+            code, customer = str(raw.get("code", "")).strip(), str(raw.get("customer", "")).strip()
+            if code and customer:
+                owners.setdefault(code, customer)
+    for table in linking:
+        for line, raw in raws[table]:
+            site, contract = str(raw.get("site", "")).strip(), str(raw.get("contract", "")).strip()
+            at, of = site_owner.get(site), contract_owner.get(contract)
+            if at is not None and of is not None and at != of:
+                v.issue(
+                    files[table].name,
+                    line,
+                    "contract",
+                    f"contract {contract} is customer {of}'s; site {site} is customer {at}'s",
+                )
 
 
 def _field_of(msg: str) -> str:
@@ -288,7 +333,14 @@ def _write(session: Session, rows: dict[str, list[Row]], actor: str) -> None:
         d.pop("sla_policy", None)
         skills, windows = parse_skills(d.pop("skills")), parse_windows(d.pop("windows"))
         needed = list(_part_pairs(d.pop("parts")))
-        job = m.Job(**d, site_id=site.id, asset_id=assets[asset_code].id if asset_code else None)
+        contract_code = d.pop("contract")
+        d["cover"] = d["cover"] or None
+        job = m.Job(
+            **d,
+            site_id=site.id,
+            asset_id=assets[asset_code].id if asset_code else None,
+            contract_id=contracts[contract_code].id if contract_code else None,
+        )
         job.created_at = m.utcnow()
         if policy is not None:
             tz = zones[site.territory_id]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from dispatch import models as m
 from dispatch import sla
-from dispatch.entitlement import asset_by_serial, check_entitlement, site_by_code
+from dispatch.entitlement import asset_by_serial, check_entitlement, local_date, site_by_code
 from dispatch.errors import ConflictError, InvalidInputError, NotFoundError
 from dispatch.lifecycle import record_creation, transition
 from dispatch.users import Principal
@@ -62,6 +62,8 @@ def parts_by_sku(session: Session, parts: dict[str, int], field_name: str = "par
 
 
 def create_job(session: Session, new: NewJob, *, actor: str, now: datetime | None = None) -> m.Job:
+    """A new work order. Its cover (contract, warranty or chargeable; the contract; billable) is
+    decided on the territory's local date of the call and kept on the job, for billing."""
     now = now or m.utcnow()
     site = site_by_code(session, new.site)
     asset = asset_by_serial(session, new.asset) if new.asset else None
@@ -70,7 +72,7 @@ def create_job(session: Session, new: NewJob, *, actor: str, now: datetime | Non
         raise InvalidInputError("reported_at", "a call cannot be reported in the future")
     check_skills(session, new.skills)
     parts = parts_by_sku(session, new.parts)
-    cover = check_entitlement(session, site, asset, reported.date())
+    cover = check_entitlement(session, site, asset, local_date(session, site, reported))
     code = new.code or new_code()
     if session.scalars(select(m.Job.id).where(m.Job.code == code)).first() is not None:
         raise ConflictError("code", f"job {code} exists")
@@ -83,6 +85,9 @@ def create_job(session: Session, new: NewJob, *, actor: str, now: datetime | Non
         reported_at=reported,
         priority=new.priority,
         created_at=now,
+        cover=cover.cover.value,
+        contract_id=cover.contract_id,
+        billable=cover.billable,
     )
     if cover.policy is not None:
         tz = session.get_one(m.Territory, site.territory_id).timezone

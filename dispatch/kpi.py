@@ -7,8 +7,12 @@ Definitions (what a service manager reads them as):
   open before their deadline, and cancelled jobs, are not counted yet.
 - mean response = reported → first on site, over the jobs reached.
 - first-time fix = completed jobs whose report says fixed on the first visit / completed jobs.
-- travel per job, utilisation (time on site / shift time) and jobs per engineer-day come from
-  the published plans of the days in the range.
+- travel per job and jobs per engineer-day come from the routes of the published plans that
+  start on a day in the range (every day such a plan covers).
+- utilisation = time on site planned on those routes / shift time of *every* engineer on shift
+  in the territory-days those plans cover (an active engineer of the territory with a shift that
+  day, or any shift a route was planned on), with or without a route. An engineer left idle
+  lowers it: 1 of 18 engineers busy all day is 0.056, not 1.0.
 - CSAT = mean of the 1–5 scores; NPS = % promoters (9–10) − % detractors (0–6).
 Jobs are in the range by the local date they were reported on.
 """
@@ -124,13 +128,10 @@ def kpis(session: Session, start: date, end: date, *, territory: str | None = No
     )
     if territory_id is not None:
         plans_q = plans_q.where(m.Plan.territory_id == territory_id)
-    routes = [r for p in session.scalars(plans_q) for r in p.routes]
+    plans = list(session.scalars(plans_q))
+    routes = [r for p in plans for r in p.routes]
     visits = [v for r in routes for v in r.visits if v.kind == "job"]
-    shift_ids = [r.shift_id for r in routes]
-    shift_seconds = sum(
-        (sh.end - sh.start).total_seconds()
-        for sh in session.scalars(select(m.Shift).where(m.Shift.id.in_(shift_ids)))
-    )
+    shift_seconds = _shift_seconds(session, plans, {r.shift_id for r in routes})
     on_site_seconds = sum((v.end - v.start).total_seconds() for v in visits)
     surveys = session.scalars(select(m.SurveyResponse).where(m.SurveyResponse.job_id.in_(ids))).all()
     promoters = sum(1 for s in surveys if s.nps >= 9)
@@ -159,6 +160,33 @@ def kpis(session: Session, start: date, end: date, *, territory: str | None = No
         csat=_ratio(sum(s.csat for s in surveys), len(surveys), 2),
         nps=round(100 * (promoters - detractors) / len(surveys), 1) if surveys else None,
     )
+
+
+def _shift_seconds(session: Session, plans: list[m.Plan], routed: set[int]) -> float:
+    """Shift time of every engineer on shift in the territory-days ``plans`` cover: the capacity
+    utilisation is measured against, whether the plan gave the engineer a route or not."""
+    covered = {(p.territory_id, p.day + timedelta(days=k)) for p in plans for k in range(p.days)}
+    if not covered:
+        return 0.0
+    days = [d for _, d in covered]
+    on_shift = {
+        sh.id: sh
+        for sh, territory_id in session.execute(
+            select(m.Shift, m.Engineer.territory_id)
+            .join(m.Engineer, m.Engineer.id == m.Shift.engineer_id)
+            .where(
+                m.Engineer.active,
+                m.Engineer.territory_id.in_({t for t, _ in covered}),
+                m.Shift.day >= min(days),
+                m.Shift.day <= max(days),
+            )
+        ).all()
+        if (territory_id, sh.day) in covered
+    }
+    missing = routed - on_shift.keys()  # e.g. an engineer made inactive since
+    if missing:
+        on_shift |= {sh.id: sh for sh in session.scalars(select(m.Shift).where(m.Shift.id.in_(missing)))}
+    return sum((sh.end - sh.start).total_seconds() for sh in on_shift.values())
 
 
 def record_survey(

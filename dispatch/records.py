@@ -8,7 +8,7 @@ fields are compact strings a spreadsheet user can type: skills ``aircon:2;tv:1``
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -212,6 +212,8 @@ class CustomerRow(Row):
     code: str = Field(min_length=1, max_length=32)
     name: str = Field(min_length=1)
     phone: str = ""
+    # Accounts stopped service: no quote or booking until released. Absent (older files): false.
+    on_credit_hold: bool = False
 
 
 class SiteRow(Row):
@@ -258,6 +260,16 @@ class JobRow(Row):
     skills: Skills = ""
     windows: str = ""
     parts: str = ""
+    # The cover decided when the call was logged, kept for billing (absent: not known).
+    cover: Literal["", "contract", "warranty", "chargeable"] = ""
+    contract: str = ""
+    billable: bool | None = None
+
+    @model_validator(mode="after")
+    def contract_cover(self) -> JobRow:
+        if bool(self.contract) != (self.cover == "contract"):
+            raise ValueError("contract: give a contract exactly when cover is contract")
+        return self
 
     @field_validator("windows")
     @classmethod

@@ -8,8 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from dispatch import models as m
+from dispatch.customers import customer_by_code
 from dispatch.entitlement import site_by_code
-from dispatch.errors import ConflictError, InvalidInputError, NotFoundError
+from dispatch.errors import ConflictError, InvalidInputError
 from dispatch.planning import territory_by_code
 
 
@@ -47,13 +48,6 @@ def list_sites(
     return list(session.scalars(q.limit(limit).offset(offset)))
 
 
-def _customer(session: Session, code: str) -> m.Customer:
-    customer = session.scalars(select(m.Customer).where(m.Customer.code == code)).one_or_none()
-    if customer is None:
-        raise NotFoundError("customer", f"no customer {code!r}")
-    return customer
-
-
 def create_site(session: Session, code: str, fields: SiteFields) -> m.Site:
     if session.scalars(select(m.Site.id).where(m.Site.code == code)).first() is not None:
         raise ConflictError("code", f"site {code} exists")
@@ -63,7 +57,7 @@ def create_site(session: Session, code: str, fields: SiteFields) -> m.Site:
     assert fields.lat is not None and fields.lon is not None
     site = m.Site(
         code=code,
-        customer=_customer(session, fields.customer),
+        customer=customer_by_code(session, fields.customer),
         territory_id=territory_by_code(session, fields.territory).id,
         address=fields.address,
         lat=fields.lat,
@@ -78,7 +72,7 @@ def create_site(session: Session, code: str, fields: SiteFields) -> m.Site:
 def update_site(session: Session, code: str, fields: SiteFields) -> m.Site:
     site = get_site(session, code)
     if fields.customer is not None:
-        site.customer = _customer(session, fields.customer)
+        site.customer = customer_by_code(session, fields.customer)
     if fields.territory is not None:
         site.territory_id = territory_by_code(session, fields.territory).id
     if fields.address is not None:

@@ -1,18 +1,15 @@
 """Call-centre bookings: quote slots, confirm one (idempotent), tell the customer where it stands.
 
-The clock: every route takes ``now`` from `get_now`, which returns ``app.state.clock()`` when
-an app sets one (tests pin it: ``app.state.clock = lambda: datetime(...)``), else the real UTC
-time; ``app.dependency_overrides[get_now]`` works as well.
+The clock: every route takes ``now`` from `api.deps.get_now` (tests pin it).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Header, Request, Response, status
 
-from api.deps import BOOKERS, Sessions, User, guard
+from api.deps import BOOKERS, Now, Sessions, User, guard
 from api.runner import QuotePool
 from api.schemas.bookings import (
     BookingIn,
@@ -24,19 +21,9 @@ from api.schemas.bookings import (
 )
 from api.schemas.common import WindowOut
 from dispatch import booking as svc
-from dispatch import models as m
 from dispatch.db import transaction
 
 router = APIRouter(tags=["bookings"])
-
-
-def get_now(request: Request) -> datetime:
-    clock = getattr(request.app.state, "clock", None)
-    now: datetime = clock() if clock is not None else m.utcnow()
-    return now
-
-
-Now = Annotated[datetime, Depends(get_now)]
 
 
 @router.post(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from sqlalchemy.orm import Session
 
-from api.deps import BOOKERS, STAFF, Sessions, User, guard
+from api.deps import BOOKERS, STAFF, Now, Sessions, User, guard
 from api.schemas.common import Limit, Offset, WindowOut
 from api.schemas.jobs import EventOut, JobIn, JobOut, JobPatch, StatusIn
 from dispatch import jobs as svc
@@ -20,6 +20,7 @@ def job_out(s: Session, job: m.Job) -> JobOut:
     site = s.get_one(m.Site, job.site_id)
     asset = s.get(m.Asset, job.asset_id) if job.asset_id else None
     policy = s.get(m.SlaPolicy, job.sla_policy_id) if job.sla_policy_id else None
+    contract = s.get(m.Contract, job.contract_id) if job.contract_id else None
     engineer = s.get(m.Engineer, job.engineer_id) if job.engineer_id else None
     return JobOut(
         code=job.code,
@@ -32,6 +33,9 @@ def job_out(s: Session, job: m.Job) -> JobOut:
         priority=job.priority,
         reported_at=job.reported_at,
         sla_policy=policy.code if policy else None,
+        cover=job.cover,
+        contract=contract.code if contract else None,
+        billable=job.billable,
         response_deadline=job.response_deadline,
         resolution_deadline=job.resolution_deadline,
         skills={sk.skill: sk.min_level for sk in job.skills},
@@ -57,13 +61,13 @@ def list_jobs(
 
 
 @router.post("", response_model=JobOut, status_code=status.HTTP_201_CREATED, **guard(*BOOKERS))
-def create_job(body: JobIn, sessions: Sessions, user: User) -> JobOut:
+def create_job(body: JobIn, sessions: Sessions, user: User, now: Now) -> JobOut:
     new = svc.NewJob(
         **body.model_dump(exclude={"windows"}),
         windows=[(w.start, w.end) for w in body.windows],
     )
     with transaction(sessions) as s:
-        return job_out(s, svc.create_job(s, new, actor=user.actor))
+        return job_out(s, svc.create_job(s, new, actor=user.actor, now=now))
 
 
 @router.get("/{code}", response_model=JobOut, **guard(*ALL))

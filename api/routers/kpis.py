@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 from pydantic import Field
 
-from api.deps import BOOKERS, STAFF, Sessions, User, guard
-from api.routers.bookings import Now
+from api.deps import BOOKERS, STAFF, Now, Sessions, User, guard
 from api.schemas.common import Body
+from api.schemas.kpis import KpisOut
 from dispatch import kpi
 from dispatch.db import transaction
 
@@ -23,17 +23,17 @@ class SurveyIn(Body):
     comment: str = Field(default="", max_length=2000, pattern=r"^[^\x00]*$")
 
 
-@router.get("/kpis", **guard(*STAFF))
+@router.get("/kpis", response_model=KpisOut, **guard(*STAFF))
 def get_kpis(
     sessions: Sessions,
     now: Now,
     start: Annotated[date, Query(description="First reported-on day (local).")],
     end: Annotated[date, Query(description="Last reported-on day (local).")],
     territory: str | None = None,
-) -> dict[str, Any]:
+) -> KpisOut:
     """SLA attainment, first-time fix, response time, travel, utilisation, CSAT and NPS."""
     with sessions() as s:
-        return kpi.kpis(s, start, end, territory=territory, now=now).as_dict()
+        return KpisOut.model_validate(kpi.kpis(s, start, end, territory=territory, now=now).as_dict())
 
 
 @router.post("/jobs/{code}/survey", status_code=status.HTTP_201_CREATED, **guard(*BOOKERS))

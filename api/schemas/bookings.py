@@ -68,6 +68,12 @@ class QuoteOut(Out):
     territory: str
     entitlement: dict[str, Any]
     response_deadline: AwareDatetime | None
+    promise_kept_by_any_slot: bool = Field(
+        description="true: at least one offered slot keeps the SLA promise (its `sla_kept` is true: "
+        "the ETA is no later than `response_deadline`, or there is no deadline). false: no slot keeps "
+        "it, or no slot is offered at all; booking any slot breaks the promise, so tell the caller "
+        "or escalate."
+    )
     slots: list[SlotOut] = Field(description="SLA-keeping slots first, then by score.")
 
 

@@ -50,6 +50,14 @@ class JobOut(Out):
     priority: int
     reported_at: AwareDatetime
     sla_policy: str | None
+    cover: str | None = Field(
+        description="What pays for the visit, decided when the call was logged (on the territory's "
+        "local date): contract, warranty or chargeable; null for jobs imported without it."
+    )
+    contract: str | None = Field(description="The contract that covers the visit (cover = contract).")
+    billable: bool | None = Field(
+        description="The customer is billed for the visit (chargeable work); null when not known."
+    )
     response_deadline: AwareDatetime | None
     resolution_deadline: AwareDatetime | None
     skills: dict[str, int]

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.models.base import Base, str_enum, utcnow
@@ -23,11 +23,22 @@ class JobStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+ACTIVE_VISIT = "status IN ('en_route', 'on_site')"
+"""An engineer's visit in hand: at most one per engineer (the database holds it)."""
+
+
 class Job(Base):
     __tablename__ = "job"
     __table_args__ = (
         CheckConstraint("duration_minutes > 0", name="positive_duration"),
         CheckConstraint("priority BETWEEN 0 AND 100", name="priority_range"),
+        Index(
+            "uq_job_active_visit",
+            "engineer_id",
+            unique=True,
+            sqlite_where=text(ACTIVE_VISIT),
+            postgresql_where=text(ACTIVE_VISIT),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -39,6 +50,10 @@ class Job(Base):
     sla_policy_id: Mapped[int | None] = mapped_column(ForeignKey("sla_policy.id"))
     response_deadline: Mapped[datetime | None]  # derived from the SLA policy and its calendar
     resolution_deadline: Mapped[datetime | None]
+    # The cover decided when the call was logged (contract, warranty, chargeable), kept for billing.
+    cover: Mapped[str | None] = mapped_column(String(20))
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contract.id"))
+    billable: Mapped[bool | None]
     priority: Mapped[int] = mapped_column(default=50)
     status: Mapped[JobStatus] = mapped_column(str_enum(JobStatus), default=JobStatus.NEW, index=True)
     incomplete_reason: Mapped[str | None] = mapped_column(String(40))

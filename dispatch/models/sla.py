@@ -13,13 +13,16 @@ from dispatch.models.base import Base, utcnow
 
 
 class Escalation(Base):
-    """One level raised for one job: level 1 (at risk, the dispatcher acts), level 2 (breached,
-    a manager is told). Unique per job and level, so watching twice raises nothing new."""
+    """One level raised for one promise of one job: level 1 (at risk, the dispatcher acts),
+    level 2 (breached, a manager is told). ``kind`` is the promise watched: the response
+    deadline, the resolution deadline, or a return visit an incomplete job waits for. Unique
+    per job, kind and level, so watching twice raises nothing new."""
 
     __tablename__ = "escalation"
-    __table_args__ = (UniqueConstraint("job_id", "level", name="once_per_level"),)
+    __table_args__ = (UniqueConstraint("job_id", "kind", "level", name="once_per_level"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="response", server_default="response")
     level: Mapped[int]
     reason: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str] = mapped_column(Text, default="")

@@ -18,6 +18,7 @@ SAMPLES = {
     "code": {
         "engineers": "E001",
         "sites": "S0001",
+        "customers": "C0001",
         "jobs": "J00001",
         "me": "J00001",
         "plans": "J00001",
@@ -36,6 +37,7 @@ EXPECTED = {
     "engineers": {"admin", "dispatcher"},
     "sites:GET": {"admin", "dispatcher", "agent"},
     "sites": {"admin", "dispatcher"},
+    "customers": {"admin", "dispatcher"},
     "jobs:GET /jobs": {"admin", "dispatcher", "agent"},
     "jobs:POST /jobs": {"admin", "dispatcher", "agent"},
     "jobs:GET /jobs/{code}": {"admin", "dispatcher", "agent", "engineer"},

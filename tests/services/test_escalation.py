@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from dispatch import models as m
 from dispatch.demo import DEMO_DATA
-from dispatch.escalation import at_risk, escalate
+from dispatch.escalation import Promise, at_risk, escalate
 from dispatch.importer import import_directory
 from dispatch.lifecycle import transition
 from dispatch.planning import create_run, publish, run_plan, territory_by_code
@@ -35,8 +35,11 @@ def published(sessions: sessionmaker[Session], database_url: str) -> int:
     return plan_id
 
 
+RESPONSE = (Promise.RESPONSE,)
+
+
 def _expected(s: Session, plan_id: int, now: datetime, threshold: timedelta) -> dict[str, tuple[int, str]]:
-    """The rule, recomputed from the rows: job code → (level, reason)."""
+    """The response rule, recomputed from the rows: job code → (level, reason)."""
     gz = territory_by_code(s, "GZ")
     starts = {
         v.job_id: v.start for r in s.get_one(m.Plan, plan_id).routes for v in r.visits if v.job_id is not None
@@ -62,30 +65,40 @@ def test_promises_at_risk_follow_the_rule_and_are_raised_once_per_level(
     early = datetime(2026, 11, 24, 7, 0, tzinfo=CST)
     threshold = timedelta(hours=2)
     with sessions() as s:
-        found = {a.job: (a.level, a.reason) for a in at_risk(s, early, territory="GZ", threshold=threshold)}
+        found = {
+            a.job: (a.level, a.reason)
+            for a in at_risk(s, early, territory="GZ", threshold=threshold, kinds=RESPONSE)
+        }
         assert found == _expected(s, published, early, threshold)
     assert any(reason == "eta_after_deadline" for _, reason in found.values())
     with sessions() as s:  # publishing raised the promises the new plan breaks, at once
-        on_publish = set(s.scalars(select(m.Job.code).join(m.Escalation, m.Escalation.job_id == m.Job.id)))
+        on_publish = set(
+            s.scalars(
+                select(m.Job.code)
+                .join(m.Escalation, m.Escalation.job_id == m.Job.id)
+                .where(m.Escalation.kind == "response")
+            )
+        )
     assert on_publish == {j for j, (_, reason) in found.items() if reason == "eta_after_deadline"}
     with sessions.begin() as s:
         first = escalate(s, early, territory="GZ")
-    assert {a.job for a in first} == set(found) - on_publish
+    assert {a.job for a in first if a.kind is Promise.RESPONSE} == set(found) - on_publish
     with sessions.begin() as s:
         assert escalate(s, early, territory="GZ") == []  # idempotent
-        assert s.scalar(select(func.count()).select_from(m.Escalation)) == sum(lv for lv, _ in found.values())
+        responses = select(func.count()).select_from(m.Escalation).where(m.Escalation.kind == "response")
+        assert s.scalar(responses) == sum(lv for lv, _ in found.values())
     # Late in the day, deadlines have passed: level 2, and level 1 is on record for each.
     late = datetime(2026, 11, 24, 20, 0, tzinfo=CST)
     with sessions.begin() as s:
         second = escalate(s, late, territory="GZ")
-        breached = {a.job for a in second if a.level == 2}
+        breached = {a.job for a in second if a.level == 2 and a.kind is Promise.RESPONSE}
         assert breached and breached == {
             j for j, (lv, _) in _expected(s, published, late, threshold).items() if lv == 2
         }
         levels = s.execute(
             select(m.Job.code, func.count(m.Escalation.id))
             .join(m.Escalation, m.Escalation.job_id == m.Job.id)
-            .where(m.Job.code.in_(breached))
+            .where(m.Job.code.in_(breached), m.Escalation.kind == "response")
             .group_by(m.Job.code)
         ).all()
         assert all(n == 2 for _, n in levels)
@@ -94,14 +107,14 @@ def test_promises_at_risk_follow_the_rule_and_are_raised_once_per_level(
 def test_a_visit_on_site_is_no_longer_at_risk(sessions: sessionmaker[Session], published: int) -> None:
     late = datetime(2026, 11, 24, 20, 0, tzinfo=CST)
     with sessions.begin() as s:
-        victim = at_risk(s, late, territory="GZ")[0]
+        victim = at_risk(s, late, territory="GZ", kinds=RESPONSE)[0]
         job = s.get_one(m.Job, victim.job_id)
         for step in (m.JobStatus.DISPATCHED, m.JobStatus.EN_ROUTE, m.JobStatus.ON_SITE):
             if job.status is m.JobStatus.NEW and step is m.JobStatus.DISPATCHED:
                 transition(s, job, m.JobStatus.SCHEDULED, actor="t")
             transition(s, job, step, actor="t")
     with sessions() as s:
-        assert victim.job not in {a.job for a in at_risk(s, late, territory="GZ")}
+        assert victim.job not in {a.job for a in at_risk(s, late, territory="GZ", kinds=RESPONSE)}
 
 
 def test_publishing_writes_etas_and_statuses_to_the_outbox(
@@ -133,9 +146,12 @@ def test_sla_watch_once_raises_and_prints(
         result = CliRunner().invoke(cli.app, ["sla", "watch", "--once", "--territory", "GZ"])
         assert result.exit_code == 0, result.output
         assert "breached" in result.output and "new escalation(s)" in result.output
+        assert "response breached" in result.output and "resolution" in result.output  # names the promise
         again = CliRunner().invoke(cli.app, ["sla", "watch", "--once", "--territory", "GZ"])
         assert "0 new escalation(s)" in again.output
         bad = CliRunner().invoke(cli.app, ["sla", "watch", "--interval", "0"])
         assert bad.exit_code == 2 and "--interval" in bad.output
+        bad = CliRunner().invoke(cli.app, ["sla", "watch", "--return-wait-minutes", "-1"])
+        assert bad.exit_code == 2 and "--return-wait-minutes" in bad.output
     finally:
         get_settings.cache_clear()

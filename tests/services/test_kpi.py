@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
@@ -150,6 +151,42 @@ def test_kpis_of_a_known_day(history: sessionmaker[Session]) -> None:
     assert k.planned_visits == 2 and k.travel_km_per_job == 15.0  # 30 km, 2 visits
     assert k.utilisation == 0.2 and k.jobs_per_engineer_day == 2.0  # 2 h on site of a 10 h shift
     assert (k.surveys, k.csat, k.nps) == (2, 4.0, 0.0)  # one promoter, one detractor
+
+
+def test_utilisation_counts_every_engineer_on_shift_not_only_those_on_the_plan(
+    history: sessionmaker[Session],
+) -> None:
+    """E1's route holds 2 h on site in a 10 h shift. E2 is on shift that day too, with no route:
+    capacity the plan left idle, so utilisation is 2 h of 20 h. Shifts outside the plan's
+    territory-days (another territory; a day no published plan covers) and of inactive
+    engineers do not count."""
+    with history.begin() as s:
+        gz = s.scalars(select(m.Territory).where(m.Territory.code == "GZ")).one()
+        sz = m.Territory(code="SZ", name="Shenzhen", timezone="Asia/Shanghai")
+        s.add(sz)
+        s.flush()
+
+        def engineer(code: str, territory: m.Territory, *, active: bool = True) -> m.Engineer:
+            e = m.Engineer(
+                code=code, name=code, territory_id=territory.id, home_lat=23.1, home_lon=113.3, active=active
+            )
+            s.add(e)
+            s.flush()
+            return e
+
+        def shift(e: m.Engineer, day: int) -> None:
+            s.add(m.Shift(engineer_id=e.id, day=date(2026, 11, day), start=at(day, 8), end=at(day, 18)))
+
+        e2 = engineer("E2", gz)
+        shift(e2, 10)
+        shift(e2, 11)  # no published plan covers GZ on the 11th
+        shift(engineer("E3", gz, active=False), 10)
+        shift(engineer("E4", sz), 10)  # no plan for SZ
+    with history() as s:
+        k = kpis(s, DAY, DAY, territory="GZ", now=NOW)
+        assert k.utilisation == 0.1  # 2 h on site / (10 h E1 + 10 h E2)
+        assert k.jobs_per_engineer_day == 2.0  # per engineer-day worked (route)
+        assert kpis(s, DAY, DAY + timedelta(days=1), now=NOW).utilisation == 0.1
 
 
 def test_an_empty_range_has_no_rates_and_bad_ranges_are_refused(history: sessionmaker[Session]) -> None:
