@@ -6,7 +6,9 @@ them) and reports every rule the plan breaks. The solver's own times are never r
 wrong model, a wrong extraction or a hand-edited plan are all caught the same way.
 
 A break listed between two steps may be taken anywhere on that leg: at the previous site, on
-the road, or on arrival before service, but never during service.
+the road, or on arrival before service, but never during service. The rules judge a stop by
+when its service can begin (after such a break); the recomputed schedule reports the arrival
+as when the engineer gets there, before it.
 
 Parts and tools are followed along each route: the van starts with its shift's stock, a depot
 step adds what it says it loads (which that depot must hold, and all routes together may not
@@ -61,13 +63,16 @@ class Violation:
 @dataclass(frozen=True, slots=True)
 class TimedStep:
     """A job, depot stop or break of the recomputed schedule. A break's arrival is its start
-    (it may be taken on the road); a job's arrival is when the engineer reaches the site."""
+    (it may be taken on the road); a stop's arrival is when the engineer reaches the place,
+    before a break taken there, and ``waiting`` its idle time until ``start``, that break
+    excluded."""
 
     type: StepType
     id: str
     arrival: int
     start: int
     end: int
+    waiting: int = 0
 
 
 @dataclass(slots=True)
@@ -194,10 +199,14 @@ def _check_route(
     van: Counter[str] = Counter(dict(shift.stock))
     tools = set(shift.tools)
 
-    def leg(to: int | None) -> None:
-        """Travel from ``loc`` to ``to`` (None: open end), taking the pending breaks on the way."""
+    def leg(to: int | None) -> tuple[int, int]:
+        """Travel from ``loc`` to ``to`` (None: open end), taking the pending breaks on the way;
+        ``t`` becomes when service can begin. Returns the arrival and the break time taken
+        there after arriving."""
         nonlocal t
         remaining = 0 if to is None else int(dur[loc, to])
+        arrived: int | None = None
+        on_site = 0
         if to is not None:
             report.travel_time += remaining
             report.distance += int(dist[loc, to])
@@ -213,15 +222,20 @@ def _check_route(
                         shift_id=sid,
                     )
                 )
-                start = t
+                driven, start = 0, t
             else:
                 driven = min(remaining, max(0, window.start - t))
                 remaining -= driven
                 start = max(t + driven, window.start)
+            if remaining == 0 and arrived is None:
+                arrived = t + driven
+            if arrived is not None:
+                on_site += b.duration
             schedule.steps.append(TimedStep(StepType.BREAK, b.id, start, start, start + b.duration))
             t = start + b.duration
         pending.clear()
         t += remaining
+        return (t if arrived is None else arrived), on_site
 
     for step in steps[1:-1]:
         if step.type is StepType.BREAK:
@@ -242,16 +256,20 @@ def _check_route(
                     )
                 )
                 continue
-            leg(depot.location)
+            arrived, on_site = leg(depot.location)
             begin = _depot_stop(shift, depot, step, t, report, loaded, van, tools)
-            schedule.steps.append(TimedStep(StepType.DEPOT, depot.id, t, begin, begin + depot.service))
+            schedule.steps.append(
+                TimedStep(
+                    StepType.DEPOT, depot.id, arrived, begin, begin + depot.service, begin - arrived - on_site
+                )
+            )
             t, loc = begin + depot.service, depot.location
             continue
         job = jobs.get(step.id or "")
         if job is None:
             continue  # reported as unknown job by the caller
         route_jobs.append(job)
-        leg(job.location)
+        arrived, on_site = leg(job.location)
         _check_visit(shift, job, t, report, hard_deadlines)
         _use_parts(shift, job, van, tools, report)
         window = job.window_for(t) if job.time_windows else None
@@ -259,7 +277,9 @@ def _check_route(
         if job.fixed_start is not None:
             begin = max(begin, job.fixed_start)
         report.service_start[job.id] = begin
-        schedule.steps.append(TimedStep(StepType.JOB, job.id, t, begin, begin + job.service))
+        schedule.steps.append(
+            TimedStep(StepType.JOB, job.id, arrived, begin, begin + job.service, begin - arrived - on_site)
+        )
         t, loc = begin + job.service, job.location
     leg(shift.end)
     schedule.end = t

@@ -45,6 +45,7 @@ from solver.model import (
     TimeWindow,
     Unassigned,
 )
+from solver.timing import begin_at, earliest_route
 
 PICKUP_PREFIX = "pickup:"
 PICKUP_SERVICE = 600  # ten minutes at the depot counter
@@ -77,8 +78,8 @@ class Option:
     window: TimeWindow
     position: int  # the new stop(s) go right before ``route.steps[position]``
     depot: int | None  # location of the pick-up stop placed right before the job, if any
-    arrival: int
-    start: int  # service start (the ETA a customer is told)
+    arrival: int  # when the engineer reaches the site (before a break taken there)
+    start: int  # service start (the time a customer is promised)
     added_travel: int
     added_distance: int
     depot_ready: int | None = None  # the pick-up starts no earlier (its parts arrive then)
@@ -126,25 +127,29 @@ class _Leg:
             t = max(t + driven, window.start) + b.duration
         return t + remaining
 
-
-def _begin(job: Job, arrival: int) -> int | None:
-    """Service start on arriving at ``arrival``, or None if every window has closed."""
-    begin = arrival
-    if job.time_windows:
-        window = job.window_for(arrival)
-        if window is None:
-            return None
-        begin = max(arrival, window.start)
-    if job.fixed_start is not None:
-        if arrival > job.fixed_start:
-            return None
-        begin = max(begin, job.fixed_start)
-    return begin
+    def arrived(self, t: int, loc: int, to: int, pending: Sequence[Break]) -> int:
+        """When the engineer reaches ``to``: before any break taken there, after the rest."""
+        remaining = int(self.dur(loc, to))
+        for b in pending:
+            window = next((w for w in b.time_windows if w.end >= t), None)
+            if window is None:
+                return t + remaining  # a broken route: `__call__` refuses it
+            driven = min(remaining, max(0, window.start - t))
+            remaining -= driven
+            if remaining == 0:
+                return t + driven
+            t = max(t + driven, window.start) + b.duration
+        return t + remaining
 
 
 @dataclass(slots=True)
 class _Prepared:
-    """A route's original schedule, as the state before each gap."""
+    """A route's original schedule, as the state before each gap.
+
+    A route may already break a rule before anything is inserted (a day resumed from where
+    the engineer is, behind its plan: a window that can no longer be met, a shift that will
+    overrun). Such a rule does not block an insertion; an insertion may only not break a rule
+    the route keeps, nor make an overrun longer (``ok``, ``end_ok``, ``last``)."""
 
     shift: Shift
     items: list[Item]  # steps[1:-1] resolved to jobs and breaks
@@ -155,6 +160,9 @@ class _Prepared:
     on_time: list[bool]  # job item k met its SLA deadline (or has none)
     next_loc: list[int | None]  # location of the next job at or after gap k (or the shift end)
     customers: int  # customer jobs (pick-ups excluded), for max_jobs
+    ok: list[bool]  # job item k was reached in time (its breaks taken in their windows too)
+    end_ok: bool  # the route was home by the shift end
+    last: int  # when the route originally ended
 
 
 def _prepare(problem: Problem, route: Route, shift: Shift, jobs: Mapping[str, Job], leg: _Leg) -> _Prepared:
@@ -168,7 +176,7 @@ def _prepare(problem: Problem, route: Route, shift: Shift, jobs: Mapping[str, Jo
     n = len(items)
     empty: tuple[Break, ...] = ()
     ts, locs, pend = [0] * (n + 1), [0] * (n + 1), [empty] * (n + 1)
-    ends, on_time = [-1] * n, [True] * n
+    ends, on_time, ok = [-1] * n, [True] * n, [True] * n
     t, loc, pending = shift.time_window.start, shift.start, empty
     for k, item in enumerate(items):
         ts[k], locs[k], pend[k] = t, loc, pending
@@ -176,13 +184,18 @@ def _prepare(problem: Problem, route: Route, shift: Shift, jobs: Mapping[str, Jo
             pending = (*pending, item)
             continue
         arrival = leg(t, loc, item.location, pending)
+        ok[k] = arrival is not None
         arrival = t if arrival is None else arrival  # an already broken route: keep going
-        begin = _begin(item, arrival)
+        begin = begin_at(item, arrival)
+        ok[k] = ok[k] and begin is not None
         begin = arrival if begin is None else begin
         on_time[k] = item.deadline is None or begin <= item.deadline
         t, loc, pending = begin + item.service, item.location, ()
         ends[k] = t
     ts[n], locs[n], pend[n] = t, loc, pending
+    home = leg(t, loc, shift.end, pending)
+    last = t if home is None else home
+    end_ok = home is not None and home <= shift.time_window.end
     next_loc: list[int | None] = [shift.end] * (n + 1)
     upcoming: int | None = shift.end
     for k in range(n - 1, -1, -1):
@@ -191,11 +204,12 @@ def _prepare(problem: Problem, route: Route, shift: Shift, jobs: Mapping[str, Jo
             upcoming = item.location
         next_loc[k] = upcoming
     customers = sum(1 for it in items if isinstance(it, Job) and not is_pickup(it.id))
-    return _Prepared(shift, items, ts, locs, pend, ends, on_time, next_loc, customers)
+    return _Prepared(shift, items, ts, locs, pend, ends, on_time, next_loc, customers, ok, end_ok, last)
 
 
 def _suffix_ok(p: _Prepared, k: int, t: int, loc: int, leg: _Leg, protect_deadlines: bool) -> bool:
-    """Does the route from item ``k`` on still keep its rules when resumed at ``t`` from ``loc``?"""
+    """Does the route from item ``k`` on still keep its rules when resumed at ``t`` from ``loc``
+    (those it kept before: see `_Prepared`)?"""
     pending: tuple[Break, ...] = ()
     for i in range(k, len(p.items)):
         item = p.items[i]
@@ -204,17 +218,23 @@ def _suffix_ok(p: _Prepared, k: int, t: int, loc: int, leg: _Leg, protect_deadli
             continue
         arrival = leg(t, loc, item.location, pending)
         if arrival is None:
-            return False
-        begin = _begin(item, arrival)
+            if p.ok[i]:
+                return False
+            arrival = t
+        begin = begin_at(item, arrival)
         if begin is None:
-            return False
+            if p.ok[i]:
+                return False
+            begin = arrival
         if protect_deadlines and p.on_time[i] and item.deadline is not None and begin > item.deadline:
             return False
         t, loc, pending = begin + item.service, item.location, ()
         if t <= p.end[i]:
             return True  # delay absorbed: the rest runs as before or earlier
     end = leg(t, loc, p.shift.end, pending)
-    return end is not None and end <= p.shift.time_window.end
+    if end is None:
+        return not p.end_ok and t <= p.last
+    return end <= p.shift.time_window.end or (not p.end_ok and end <= p.last)
 
 
 def insert(
@@ -304,6 +324,10 @@ def insert(
                 start = max(arrival, w.start)
                 if not _suffix_ok(p, k, start + job.service, new, leg, protect_deadlines):
                     continue
+                if depot is None and k == 0:
+                    arrival = start  # the first stop: the engineer leaves late instead of waiting
+                elif depot is None and p.pending[k]:
+                    arrival = leg.arrived(p.t[k], p.loc[k], new, p.pending[k])
                 options.append(
                     Option(
                         shift_id=shift.id,
@@ -413,72 +437,13 @@ def apply(
 
 
 def timed_route(problem: Problem, shift: Shift, steps: Sequence[Step], jobs: Mapping[str, Job]) -> Route:
-    """Rebuild the earliest schedule of ``steps`` (checker semantics) into a `Route`.
-
-    A break step's arrival is when the break starts; a job's arrival is when the engineer
-    gets there, its waiting time runs to the service start.
-    """
-    dur, dist = problem.matrix.durations.item, problem.matrix.distances.item
+    """The earliest schedule of ``steps`` (their order only; checker semantics) as a `Route`,
+    timed by `solver.timing.earliest_route`: a job's arrival is when the engineer gets there,
+    before a break taken on arrival; its waiting time is idle time, never that break; the
+    engineer leaves late rather than wait at the first door."""
     breaks = {b.id: b for b in shift.breaks}
-    t, loc = shift.time_window.start, shift.start
-    pending: list[Break] = []
-    out: list[Step] = [Step(type=StepType.START, location=shift.start, arrival=t)]
-    travel = distance = service = waiting = lateness = 0
-
-    def leg(to: int | None) -> None:
-        nonlocal t, travel, distance
-        remaining = 0 if to is None else int(dur(loc, to))
-        if to is not None:
-            travel += remaining
-            distance += int(dist(loc, to))
-        for b in pending:
-            window = next((w for w in b.time_windows if w.end >= t), None)
-            start = t
-            if window is not None:
-                driven = min(remaining, max(0, window.start - t))
-                remaining -= driven
-                start = max(t + driven, window.start)
-            out.append(Step(type=StepType.BREAK, id=b.id, location=loc, arrival=start, service=b.duration))
-            t = start + b.duration
-        pending.clear()
-        t += remaining
-
-    for step in steps[1:-1]:
-        if step.type is StepType.BREAK:
-            pending.append(breaks[step.id or ""])
-            continue
-        job = jobs[step.id or ""]
-        leg(job.location)
-        begin = _begin(job, t)
-        begin = t if begin is None else begin
-        late = max(0, begin - job.deadline) if job.deadline is not None else 0
-        out.append(
-            Step(
-                type=StepType.JOB,
-                id=job.id,
-                location=job.location,
-                arrival=t,
-                waiting_time=begin - t,
-                service=job.service,
-                lateness=late,
-            )
-        )
-        service += job.service
-        waiting += begin - t
-        lateness += late
-        t, loc = begin + job.service, job.location
-    leg(shift.end)
-    out.append(Step(type=StepType.END, location=shift.end, arrival=t))
-    return Route(
-        shift_id=shift.id,
-        engineer_id=shift.engineer_id,
-        steps=tuple(out),
-        travel_time=travel,
-        distance=distance,
-        service=service,
-        waiting_time=waiting,
-        lateness=lateness,
-    )
+    items = [breaks[st.id or ""] if st.type is StepType.BREAK else jobs[st.id or ""] for st in steps[1:-1]]
+    return earliest_route(problem, shift, items)
 
 
 def checkable(

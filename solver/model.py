@@ -505,6 +505,11 @@ class StepType(StrEnum):
 class Step:
     """One step of a route, after VROOM: arrival at the place, waiting, then service.
 
+    ``arrival`` is when the engineer reaches the place (the ETA a customer is told); for a
+    break it is when the break starts, for the end step when the route ends. A break taken on
+    arrival, before service, is listed before its stop and starts at or after the stop's
+    arrival; ``waiting_time`` is idle time only and never counts it, so the service start is
+    not always ``arrival + waiting_time`` (`Route.service_starts` says what it is).
     A depot step's id is the depot's; ``parts`` and ``tools`` are what the van loads there.
     """
 
@@ -532,6 +537,25 @@ class Route:
 
     def job_ids(self) -> tuple[str, ...]:
         return tuple(s.id for s in self.steps if s.type is StepType.JOB and s.id is not None)
+
+    def service_starts(self) -> tuple[int, ...]:
+        """When each step's service begins (a break's: when it starts; start and end steps:
+        their arrival): ``arrival + waiting_time`` plus the breaks listed right before the step
+        that start at or after its arrival, which are taken there before service."""
+        starts: list[int] = []
+        breaks: list[Step] = []
+        for s in self.steps:
+            if s.type is StepType.BREAK:
+                breaks.append(s)
+                starts.append(s.arrival)
+                continue
+            if s.type in (StepType.JOB, StepType.DEPOT):
+                on_site = sum(b.service for b in breaks if b.arrival >= s.arrival)
+                starts.append(s.arrival + on_site + s.waiting_time)
+            else:
+                starts.append(s.arrival)
+            breaks.clear()
+        return tuple(starts)
 
 
 class Reason(StrEnum):

@@ -31,7 +31,7 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp
 
 from solver.explain import Candidates
-from solver.model import Depot, Job, Problem, Shift, Step, StepType
+from solver.model import Job, Problem, Shift
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,21 +218,6 @@ def loads(
             if amounts[k]:
                 out[k][0][res] = amounts[k]
     return {k: (tuple(sorted(p.items())), tuple(sorted(t))) for k, (p, t) in out.items()}
-
-
-def depot_step(
-    depot: Depot, arrival: int, begin: int, parts: tuple[tuple[str, int], ...], tools: tuple[str, ...]
-) -> Step:
-    return Step(
-        type=StepType.DEPOT,
-        id=depot.id,
-        location=depot.location,
-        arrival=arrival,
-        waiting_time=begin - arrival,
-        service=depot.service,
-        parts=parts,
-        tools=tools,
-    )
 
 
 def overdrawn(

@@ -3,7 +3,8 @@
 Routing nodes are the jobs (one node each, so each can be dropped on its own) followed by one
 node per distinct start/end location, plus a zero-distance node for open-ended routes. Time is
 a dimension whose transit is ``service(from) + travel(from, to)``; its cumul at a job node is
-the service start.
+the service start, any feasible one, so the extraction re-times each route to the earliest
+its order allows (`solver.timing`).
 """
 
 from __future__ import annotations
@@ -31,11 +32,11 @@ from solver.model import (
     Solution,
     SolveParams,
     Status,
-    Step,
     StepType,
     Summary,
     Unassigned,
 )
+from solver.timing import DepotCall, Item, earliest_route
 
 ProgressCallback = Callable[[float, int], None]
 """Called with (seconds elapsed, objective) each time the search finds a better plan."""
@@ -675,8 +676,6 @@ def _extract(
     model: _Model, assignment: pywrapcp.Assignment, started: float, log: tuple[tuple[float, int], ...]
 ) -> Solution:
     problem, routing, manager, dim = model.problem, model.routing, model.manager, model.time
-    durations = problem.matrix.durations
-    distances = problem.matrix.distances
     routes: list[Route] = []
     served: set[int] = set()
     node_job = model.visit_nodes
@@ -710,13 +709,7 @@ def _extract(
         r.drop(k)
         r.loads = parts.loads(problem, problem.shifts[r.vehicle], r.stops, r.slacks)
     for r in used:
-        v, shift, stops, solver_starts, loads = (
-            r.vehicle,
-            problem.shifts[r.vehicle],
-            r.stops,
-            r.starts,
-            r.loads,
-        )
+        v, stops, solver_starts, loads = r.vehicle, r.stops, r.starts, r.loads
         visits = [p for kind, p in stops if kind == "job"]
         if not visits:
             continue
@@ -726,35 +719,8 @@ def _extract(
         loads = {keep.index(k): v for k, v in loads.items() if k in keep}
         stops = [stops[k] for k in keep]
         solver_starts = [solver_starts[k] for k in keep]
-        breaks = sorted(
-            (assignment.StartMin(iv), bid, int(iv.DurationMin())) for bid, iv in model.breaks.get(v, [])
-        )
-        steps = _schedule(
-            problem,
-            v,
-            stops,
-            solver_starts,
-            breaks,
-            assignment.Min(dim.CumulVar(routing.Start(v))),
-            loads,
-        )
-        locs = [shift.start, *(s.location for s in steps[1:-1] if s.location is not None)]
-        if shift.end is not None:
-            locs.append(shift.end)
-        travel = int(sum(durations[a, b] for a, b in pairwise(locs)))
-        dist = int(sum(distances[a, b] for a, b in pairwise(locs)))
-        routes.append(
-            Route(
-                shift_id=shift.id,
-                engineer_id=shift.engineer_id,
-                steps=steps,
-                travel_time=travel,
-                distance=dist,
-                service=sum(s.service for s in steps if s.type is StepType.JOB),
-                waiting_time=sum(s.waiting_time for s in steps),
-                lateness=sum(s.lateness for s in steps),
-            )
-        )
+        breaks = sorted((assignment.StartMin(iv), bid) for bid, iv in model.breaks.get(v, []))
+        routes.append(_schedule(problem, v, stops, solver_starts, breaks, loads))
     unassigned = tuple(
         Unassigned(
             job_id=problem.jobs[j].id,
@@ -777,68 +743,29 @@ def _schedule(
     v: int,
     stops: list[tuple[str, int]],
     solver_starts: list[int],
-    breaks: list[tuple[int, str, int]],
-    route_start: int,
+    breaks: list[tuple[int, str]],
     loads: dict[int, tuple[tuple[tuple[str, int], ...], tuple[str, ...]]],
-) -> tuple[Step, ...]:
-    """Steps with times: the solver's service starts, made consistent by a forward pass, and
-    breaks placed between the visits the solver put them between."""
+) -> Route:
+    """The route in the solver's order, timed as early as that order allows (`solver.timing`).
+
+    The solver's service starts (cumuls) are any feasible values, often later than needed, so
+    they only place each break: on the leg to the first stop the solver starts after it.
+    Earlier is feasible whenever the solver's times were (the schedule is monotone in time).
+    """
     shift = problem.shifts[v]
-    dur = problem.matrix.durations
-
-    def where(stop: tuple[str, int]) -> int:
-        kind, p = stop
-        return problem.depots[p].location if kind == "depot" else problem.jobs[p].location
-
-    first_break = breaks[0][0] if breaks else None
-    if stops and (first_break is None or first_break >= solver_starts[0]):
-        # Leave as late as the first visit allows, not at shift start.
-        lead = int(dur[shift.start, where(stops[0])])
-        route_start = max(route_start, min(solver_starts[0] - lead, shift.time_window.end))
-    steps = [Step(type=StepType.START, location=shift.start, arrival=route_start)]
-    t, loc = route_start, shift.start
+    by_id = {b.id: b for b in shift.breaks}
     pending = list(breaks)
-
-    def take_breaks_before(limit: int | None, next_loc: int | None) -> None:
-        nonlocal t
-        remaining = int(dur[loc, next_loc]) if next_loc is not None else 0
-        while pending and (limit is None or pending[0][0] < limit):
-            b_start, b_id, b_dur = pending.pop(0)
-            driven = min(remaining, max(0, b_start - t))
-            remaining -= driven
-            begin = max(t + driven, b_start)
-            steps.append(Step(type=StepType.BREAK, id=b_id, arrival=begin, service=b_dur))
-            t = begin + b_dur
-        t += remaining
-
-    for k, (stop, start) in enumerate(zip(stops, solver_starts, strict=True)):
-        kind, p = stop
-        take_breaks_before(start, where(stop))
-        arrival = t
-        begin = max(arrival, start)
+    items: list[Item] = []
+    for k, ((kind, p), start) in enumerate(zip(stops, solver_starts, strict=True)):
+        while pending and pending[0][0] < start:
+            items.append(by_id[pending.pop(0)[1]])
         if kind == "depot":
-            depot: Depot = problem.depots[p]
             loaded_parts, loaded_tools = loads.get(k, ((), ()))
-            steps.append(parts.depot_step(depot, arrival, begin, loaded_parts, loaded_tools))
-            t, loc = begin + depot.service, depot.location
-            continue
-        job = problem.jobs[p]
-        late = max(0, begin - job.deadline) if job.deadline is not None else 0
-        steps.append(
-            Step(
-                type=StepType.JOB,
-                id=job.id,
-                location=job.location,
-                arrival=arrival,
-                waiting_time=begin - arrival,
-                service=job.service,
-                lateness=late,
-            )
-        )
-        t, loc = begin + job.service, job.location
-    take_breaks_before(None, shift.end)
-    steps.append(Step(type=StepType.END, location=shift.end, arrival=t))
-    return tuple(steps)
+            items.append(DepotCall(problem.depots[p], loaded_parts, loaded_tools))
+        else:
+            items.append(problem.jobs[p])
+    items += [by_id[bid] for _, bid in pending]
+    return earliest_route(problem, shift, items)
 
 
 def _summary(
