@@ -58,9 +58,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch import models as m
 from dispatch import notify, parts, sla
+from dispatch.day_plans import current_plan
 from dispatch.db import transaction
 from dispatch.entitlement import asset_by_serial, check_entitlement, site_by_code
 from dispatch.errors import ConflictError, InvalidInputError, NotFoundError
+from dispatch.field_state import (
+    FieldState,
+    Place,
+    StoredVisit,
+    field_states,
+    lunch_window,
+    path_length,
+    split_route,
+)
 from dispatch.jobs import NewJob, check_skills, create_job, get_job, parts_by_sku
 from dispatch.lifecycle import transition
 from dispatch.notify import CUSTOMER_WORDING
@@ -68,6 +78,7 @@ from dispatch.settings import get_settings
 from solver import Break, Job, Location, Problem, Route, Shift, Step, StepType, TimeWindow, TravelMatrix
 from solver.check import CheckReport, check
 from solver.insertion import (
+    PICKUP_PREFIX,
     PICKUP_SERVICE,
     Option,
     apply,
@@ -150,6 +161,7 @@ class _ShiftDay:
     route: Route | None
     rows: dict[str, int]  # solver step id (job code, pickup id, break id) → visit id
     depot_at: dict[int, m.Depot]  # location index → depot
+    history: tuple[int, ...] = ()  # visit ids made or under way, kept first as they are
 
     def at(self, seconds: int) -> datetime:
         return self.origin + timedelta(seconds=seconds)
@@ -157,24 +169,6 @@ class _ShiftDay:
 
 def _origin(day: date, tz: str) -> datetime:
     return datetime.combine(day, datetime.min.time(), ZoneInfo(tz)).astimezone(UTC)
-
-
-def current_plan(session: Session, territory_id: int, day: date) -> m.Plan | None:
-    """The plan of record for a territory-day: published if any, else the newest draft."""
-    plans = session.scalars(
-        select(m.Plan)
-        .where(
-            m.Plan.territory_id == territory_id,
-            m.Plan.day <= day,
-            m.Plan.day > day - timedelta(days=14),
-            m.Plan.status.in_([m.PlanStatus.PUBLISHED, m.PlanStatus.DRAFT]),
-        )
-        .order_by(m.Plan.id.desc())
-    ).all()
-    covering = [p for p in plans if day < p.day + timedelta(days=p.days)]
-    published = [p for p in covering if p.status is m.PlanStatus.PUBLISHED]
-    chosen = published or covering
-    return chosen[0] if chosen else None
 
 
 def _territory_shifts(
@@ -233,6 +227,8 @@ class _Base:
     solver_shift: Shift
     rows: dict[str, int]
     matrix: TravelMatrix  # over ``locations``
+    stored: tuple[StoredVisit, ...] = ()  # the route's visits as stored, in order
+    history: tuple[int, ...] = ()  # visits made or under way (`_resume`): kept first, as they are
 
 
 def _bases(
@@ -255,6 +251,7 @@ def _bases(
     plan = plan or current_plan(session, territory.id, day)
     routes: dict[int, _RouteRow] = {}
     visits: dict[int, list[tuple[int, str, int | None]]] = {}  # route id → (visit id, kind, job id)
+    stored: dict[int, list[StoredVisit]] = {}  # route id → its visits
     stop_depot: dict[int, int] = {}  # visit id → depot id, for depot stops that name theirs
     if plan is not None and shifts:
         q = select(m.Route.id, m.Route.shift_id, m.Route.version).where(
@@ -264,12 +261,22 @@ def _bases(
             q = q.with_for_update()
         by_id = {rid: (sid, version) for rid, sid, version in session.execute(q)}
         routes = {sid: _RouteRow(rid, version) for rid, (sid, version) in by_id.items()}
-        for vid, rid, kind, job_id, depot_id in session.execute(
-            select(m.Visit.id, m.Visit.route_id, m.Visit.kind, m.Visit.job_id, m.Visit.depot_id)
+        for vid, rid, kind, job_id, depot_id, start, end, collected in session.execute(
+            select(
+                m.Visit.id,
+                m.Visit.route_id,
+                m.Visit.kind,
+                m.Visit.job_id,
+                m.Visit.depot_id,
+                m.Visit.start,
+                m.Visit.end,
+                m.Visit.collected_at,
+            )
             .where(m.Visit.route_id.in_(list(by_id)))
             .order_by(m.Visit.route_id, m.Visit.seq)
         ):
             visits.setdefault(rid, []).append((vid, kind, job_id))
+            stored.setdefault(rid, []).append(StoredVisit(vid, kind, job_id, start, end, collected))
             if depot_id is not None:
                 stop_depot[vid] = depot_id
     job_ids = [j for vs in visits.values() for _, _, j in vs if j is not None]
@@ -427,9 +434,89 @@ def _bases(
                 shift,
                 rows,
                 _PROVIDER.matrix(locations),
+                tuple(stored.get(route_row.id, ())) if route_row is not None else (),
             )
         )
     return out
+
+
+def _resumed(
+    session: Session, territory: m.Territory, day: date, bases: Sequence[_Base], now: datetime
+) -> list[_Base]:
+    """The bases as they stand at ``now`` (`_resume`); shifts with no time left are dropped."""
+    engineers = {b.shift.engineer_id for b in bases}
+    started = field_states(session, engineers, _origin(day, territory.timezone), now)
+    out = []
+    for b in bases:
+        resumed = _resume(b, started.get(b.shift.engineer_id), now)
+        if resumed is not None:
+            out.append(resumed)
+    return out
+
+
+def _resume(base: _Base, state: FieldState | None, now: datetime) -> _Base | None:
+    """``base`` resumed from where the engineer's day stands at ``now``: visits made or under
+    way become history (kept first, never re-timed), and the rest of the route starts when
+    and where the engineer is next free (the visit under way, else the last one finished,
+    else home), never before ``now``. A lunch window that closed counts as taken; one the work
+    under way overruns moves to right after it. None: no time left on the shift."""
+    shift = base.shift
+    if shift.end <= now:
+        return None
+    if shift.start >= now and state is None:
+        return base  # the day has not begun: nothing to resume from
+    origin = base.origin
+
+    def sec(t: datetime) -> int:
+        return int((t - origin).total_seconds())
+
+    split = split_route(base.stored, state, now)
+    gone = set(split.history) | ({split.in_hand} if split.in_hand is not None else set())
+    free_at = max(now, shift.start, state.free_at if state is not None else now)
+    if split.break_end is not None:
+        free_at = max(free_at, split.break_end)
+    if free_at >= shift.end:
+        return None
+    gone_steps = {sid for sid, vid in base.rows.items() if vid in gone}
+    # A booked pick-up goes with the visit it was for.
+    gone_steps |= {
+        sid for sid in base.rows if is_pickup(sid) and sid[len(PICKUP_PREFIX) :].split("@")[0] in gone_steps
+    }
+    steps = tuple(st for st in base.steps if st.type is not StepType.JOB or st.id not in gone_steps)
+    rows = {sid: vid for sid, vid in base.rows.items() if sid not in gone_steps}
+    locations, matrix, start = base.locations, base.matrix, 0
+    if state is not None and state.free_from.site_id is not None:
+        here = Location(lat=state.free_from.lat, lon=state.free_from.lon)
+        d, dist = travel_rows([here], [here, *locations], _PROVIDER)
+        matrix = grow_matrix(matrix, (d[:, 1:], dist[:, 1:]), (d[:, :1], dist[:, :1]))
+        start, locations = len(locations), (*locations, here)
+    breaks: tuple[Break, ...] = ()
+    planned = base.solver_shift.breaks[0] if base.solver_shift.breaks else None
+    if planned is not None and not split.break_taken and shift.break_earliest and shift.break_latest_end:
+        lunch = lunch_window(
+            shift.break_earliest, shift.break_latest_end, shift.break_minutes, free_at, as_of=now
+        )
+        if lunch is not None and planned.duration <= sec(shift.end) - sec(free_at):
+            window = TimeWindow(start=sec(lunch.earliest), end=sec(lunch.latest))
+            breaks = (replace(planned, time_windows=(window,)),)
+    if not breaks:
+        steps = tuple(st for st in steps if st.type is not StepType.BREAK)
+    solver_shift = replace(
+        base.solver_shift,
+        start=start,
+        time_window=TimeWindow(start=sec(free_at), end=sec(shift.end)),
+        breaks=breaks,
+    )
+    history = tuple(split.history) + ((split.in_hand,) if split.in_hand is not None else ())
+    return replace(
+        base,
+        locations=tuple(locations),
+        steps=steps,
+        solver_shift=solver_shift,
+        rows=rows,
+        matrix=matrix,
+        history=history,
+    )
 
 
 def _complete(
@@ -477,6 +564,7 @@ def _complete(
         route,
         base.rows,
         depot_at,
+        base.history,
     )
 
 
@@ -491,9 +579,13 @@ def _shift_days(
     *,
     lock_route: bool = False,
     plan: m.Plan | None = None,
+    now: datetime | None = None,
 ) -> list[_ShiftDay]:
-    """Each shift's current route for ``day`` with the new job at ``site`` and the depots."""
+    """Each shift's current route for ``day`` with the new job at ``site`` and the depots,
+    resumed at ``now`` (`_resume`) when given."""
     bases = _bases(session, territory, day, shifts, lock_route=lock_route, plan=plan)
+    if now is not None:
+        bases = _resumed(session, territory, day, bases, now)
     return [_complete(b, site, new_job, depots) for b in bases]
 
 
@@ -763,7 +855,7 @@ def _offers(
     here = (ctx.site.lat, ctx.site.lon)
     new_job = _new_job(ctx, origin)
     if view is not None:
-        chosen = [view.bases[sh.id] for sh in shifts]
+        chosen = _resumed(session, ctx.territory, day, [view.bases[sh.id] for sh in shifts], now)
         extra = [Location(lat=here[0], lon=here[1]), *(Location(lat=d.lat, lon=d.lon) for d in depots)]
         everything = [loc for b in chosen for loc in b.locations]
         rows_d, rows_m = travel_rows(extra, [*extra, *everything], _PROVIDER)
@@ -777,7 +869,9 @@ def _offers(
             days.append(_complete(b, here, new_job, depots, own))
             offset += n
     else:
-        days = _shift_days(session, ctx.territory, day, here, new_job, depots, shifts, lock_route=lock_route)
+        days = _shift_days(
+            session, ctx.territory, day, here, new_job, depots, shifts, lock_route=lock_route, now=now
+        )
     tws = [
         TimeWindow(start=int((a - origin).total_seconds()), end=int((b - origin).total_seconds()))
         for a, b in windows
@@ -1103,7 +1197,9 @@ def confirm(
 
 
 def quote_document(q: m.Quote) -> dict[str, Any]:
-    """A stored quote as the caller sees it (plain data: it may cross a process boundary)."""
+    """A stored quote as the caller sees it (plain data: it may cross a process boundary).
+    ``promise_kept_by_any_slot`` tells the agent up front whether the SLA promise can be kept at
+    all (false also when no slot is offered), rather than leaving it to each slot's flag."""
     deadline = q.request["response_deadline"]
     return {
         "quote_id": q.id,
@@ -1112,6 +1208,7 @@ def quote_document(q: m.Quote) -> dict[str, Any]:
         "territory": q.request["territory"],
         "entitlement": q.entitlement,
         "response_deadline": datetime.fromisoformat(deadline) if deadline else None,
+        "promise_kept_by_any_slot": any(bool(x.get("sla_kept")) for x in q.slots),
         "slots": [public_slot(x) for x in q.slots],
     }
 
@@ -1266,19 +1363,22 @@ def _route_for(s: Session, sd: _ShiftDay, territory: m.Territory) -> tuple[m.Pla
 def _write_visits(
     s: Session, sd: _ShiftDay, route_row: m.Route, new_route: Route, job: m.Job, option: Option
 ) -> None:
-    """Renumber the route's visits in the new order and give all of them the new times."""
+    """Renumber the route's visits in the new order and give the new times to all of them but
+    its history (visits made or under way), which stays first and as it happened."""
     existing = list(s.scalars(select(m.Visit).where(m.Visit.route_id == route_row.id)))
     by_id = {v.id: v for v in existing}
     for k, v in enumerate(existing):
         v.seq = -(k + 1)  # out of the way of the unique (route, seq) while renumbering
     s.flush()
-    seq = 0
     kept: set[int] = set()
-    for st in new_route.steps:
+    for seq, vid in enumerate(sd.history, start=1):
+        by_id[vid].seq = seq
+        kept.add(id(by_id[vid]))
+    seq = len(sd.history)
+    for st, begin in zip(new_route.steps, new_route.service_starts(), strict=True):
         if st.type not in (StepType.JOB, StepType.BREAK):
             continue
         seq += 1
-        begin = st.arrival + st.waiting_time
         known = sd.rows.get(st.id or "")
         row = by_id[known] if known is not None else None
         if row is None:
@@ -1295,11 +1395,26 @@ def _write_visits(
         if id(v) not in kept:  # a stop we could not time (e.g. an orphaned pick-up) goes last
             seq += 1
             v.seq = seq
-    route_row.start = sd.at(new_route.steps[0].arrival)
+    travel, metres = _history_travel(s, sd, [by_id[v] for v in sd.history])
+    if not sd.history:
+        route_row.start = sd.at(new_route.steps[0].arrival)
     route_row.end = sd.at(new_route.steps[-1].arrival)
-    route_row.travel_seconds = new_route.travel_time
-    route_row.distance_m = new_route.distance
+    route_row.travel_seconds = new_route.travel_time + travel
+    route_row.distance_m = new_route.distance + metres
     s.flush()
+
+
+def _history_travel(s: Session, sd: _ShiftDay, history: Sequence[m.Visit]) -> tuple[int, int]:
+    """Seconds and metres from home through the visits already made to where the engineer is."""
+    places = [Place(None, sd.engineer.home_lat, sd.engineer.home_lon)]
+    for v in history:
+        if v.job_id is not None:
+            site = s.get_one(m.Site, s.get_one(m.Job, v.job_id).site_id)
+            places.append(Place(site.id, site.lat, site.lon))
+        elif v.depot_id is not None:
+            depot = s.get_one(m.Depot, v.depot_id)
+            places.append(Place(None, depot.lat, depot.lon))
+    return path_length(places)
 
 
 def _reserve(s: Session, job: m.Job, needed: dict[int, int], engineer_id: int, depot: m.Depot | None) -> None:
@@ -1312,8 +1427,11 @@ def _reserve(s: Session, job: m.Job, needed: dict[int, int], engineer_id: int, d
     s.flush()
 
 
-def check_stored_route(session: Session, route_id: int) -> tuple[CheckReport, dict[str, m.Visit]]:
-    """Run the independent checker on a stored route (its visits in order, timed afresh).
+def check_stored_route(
+    session: Session, route_id: int, now: datetime | None = None
+) -> tuple[CheckReport, dict[str, m.Visit]]:
+    """Run the independent checker on a stored route (its visits in order, timed afresh, from
+    where the engineer's day stood at ``now`` if given, as a booking at ``now`` timed them).
 
     Returns the report and the visit rows by solver step id (job code, pick-up id, break id),
     so a caller can compare the stored ETAs with the checker's schedule.
@@ -1324,7 +1442,8 @@ def check_stored_route(session: Session, route_id: int) -> tuple[CheckReport, di
     territory = session.get_one(m.Territory, plan.territory_id)
     [shift] = _territory_shifts(session, territory.id, day, row.shift_id)
     here = (shift.engineer.home_lat, shift.engineer.home_lon)  # no new job: a placeholder
-    [sd] = _shift_days(session, territory, day, here, Job(id=NEW, location=0), (), [shift], plan=plan)
+    placeholder = Job(id=NEW, location=0)
+    [sd] = _shift_days(session, territory, day, here, placeholder, (), [shift], plan=plan, now=now)
     assert sd.route is not None
     checked, solution = checkable(sd.problem, [sd.route], sd.route, NEW, TimeWindow(start=0, end=0))
     visits = {v.id: v for v in session.scalars(select(m.Visit).where(m.Visit.route_id == route_id))}

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch import notify
 from dispatch.errors import ConflictError, InvalidInputError
-from dispatch.models import Job, JobEvent, JobStatus, utcnow
+from dispatch.models import Engineer, Job, JobEvent, JobStatus, utcnow
+from dispatch.parts import release_for_job
 
 S = JobStatus
 TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
@@ -63,6 +65,12 @@ def transition(
         job.incomplete_reason = reason
     elif reason is not None:
         raise InvalidInputError("reason", "only an incomplete visit takes a reason")
+    if target in FIXED and job.status not in FIXED:
+        _one_visit_in_hand(session, job, target)
+    if target is S.NEW:
+        # Off its route: it no longer holds parts on anyone's van or shelf; whoever plans it
+        # next reserves them afresh where that visit gets them.
+        release_for_job(session, job)
     event = JobEvent(
         job=job, at=at or utcnow(), actor=actor, from_status=job.status, to_status=target, note=note
     )
@@ -74,6 +82,25 @@ def transition(
         job.pinned = False
     session.add(event)
     return event
+
+
+def _one_visit_in_hand(session: Session, job: Job, target: JobStatus) -> None:
+    """An engineer is en route to or on site at one job at a time (the database holds it too,
+    `models.jobs.ACTIVE_VISIT`); the engineer row is locked so two taps cannot both pass."""
+    if job.engineer_id is None:
+        return
+    session.execute(select(Engineer.id).where(Engineer.id == job.engineer_id).with_for_update())
+    busy = session.execute(
+        select(Job.code, Job.status).where(
+            Job.engineer_id == job.engineer_id, Job.status.in_(FIXED), Job.id != job.id
+        )
+    ).first()
+    if busy is not None:
+        raise ConflictError(
+            "status",
+            f"the engineer is {busy.status} at job {busy.code}; finish it or turn back from it "
+            f"before setting job {job.code} {target}",
+        )
 
 
 def record_creation(session: Session, job: Job, *, actor: str, note: str = "") -> JobEvent:

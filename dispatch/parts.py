@@ -111,13 +111,23 @@ def reserve_for_job(
     """Hold the job's parts: from ``depot_id`` when given (the plan loads them there, or has
     them sent there from it), else from the engineer's van when it has them all free, else from
     the nearest depot of the territory that has them all. Nothing is held if none can supply
-    every part (the plan shows it; the dispatcher decides). Idempotent per job."""
-    if session.scalars(
-        select(m.PartReservation.id).where(
-            m.PartReservation.job_id == job.id, m.PartReservation.status == R.RESERVED
+    every part (the plan shows it; the dispatcher decides). Idempotent per job and place: units
+    already held where this engineer's visit gets them stay held; units held anywhere else (on
+    another engineer's van, at another depot than the plan's) are released and taken afresh,
+    so the reservation follows the job, not whoever had it last."""
+    held = session.execute(
+        select(m.Stock.engineer_id, m.Stock.depot_id)
+        .join(m.PartReservation, m.PartReservation.stock_id == m.Stock.id)
+        .where(m.PartReservation.job_id == job.id, m.PartReservation.status == R.RESERVED)
+    ).all()
+    if held:
+        serves = all(
+            (depot == depot_id) if depot_id is not None else (van == engineer_id or depot is not None)
+            for van, depot in held
         )
-    ).first():
-        return []
+        if serves:
+            return []
+        release_for_job(session, job)
     needs = {
         jp.part_id: jp.quantity for jp in session.scalars(select(m.JobPart).where(m.JobPart.job_id == job.id))
     }
@@ -178,23 +188,29 @@ def release_for_job(session: Session, job: m.Job) -> int:
         .where(m.PartReservation.job_id == job.id, m.PartReservation.status == R.RESERVED)
         .with_for_update()
     ):
-        session.execute(
-            update(m.Stock)
-            .where(m.Stock.id == r.stock_id)
-            .values(reserved=m.Stock.reserved - r.quantity)
-            .execution_options(synchronize_session=False)
-        )
-        r.status = R.RELEASED
-        freed += r.quantity
+        freed += _release(session, r)
     return freed
 
 
+def _release(session: Session, r: m.PartReservation) -> int:
+    session.execute(
+        update(m.Stock)
+        .where(m.Stock.id == r.stock_id)
+        .values(reserved=m.Stock.reserved - r.quantity)
+        .execution_options(synchronize_session=False)
+    )
+    r.status = R.RELEASED
+    return r.quantity
+
+
 def consume(session: Session, job: m.Job, engineer_id: int, used: dict[str, int]) -> None:
-    """Take what the engineer reports used out of stock: from what was reserved for the job
-    first, the rest from the van. A van that does not hold the rest is refused (409 naming the
-    part): stock never goes below zero; the van needs a stock count first."""
+    """Take what the engineer reports used out of stock: from what was reserved for the job on
+    this engineer's van or at a depot first, the rest from the van. Units held for the job on
+    another engineer's van were never in this engineer's hands: they are released, not taken.
+    A van that does not hold the rest is refused (409 naming the part): stock never goes below
+    zero; the van needs a stock count first."""
     parts = {p.sku: p for p in session.scalars(select(m.Part).where(m.Part.sku.in_(used)))}
-    held = {
+    reserved = {
         r.stock_id: r
         for r in session.scalars(
             select(m.PartReservation)
@@ -202,7 +218,14 @@ def consume(session: Session, job: m.Job, engineer_id: int, used: dict[str, int]
             .with_for_update()
         )
     }
-    stock_of = {s.id: s.part_id for s in session.scalars(select(m.Stock).where(m.Stock.id.in_(held)))}
+    rows = {s.id: s for s in session.scalars(select(m.Stock).where(m.Stock.id.in_(reserved)))}
+    held = {}
+    for stock_id, r in reserved.items():
+        if rows[stock_id].engineer_id not in (None, engineer_id):
+            _release(session, r)
+        else:
+            held[stock_id] = r
+    stock_of = {i: s.part_id for i, s in rows.items()}
     for sku, qty in sorted(used.items()):
         part = parts[sku]
         left = qty

@@ -11,7 +11,7 @@ is ``UPDATE route ... WHERE version = <read>``, and a lost race is a 409 "reload
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 
 from dispatch import models as m
 from dispatch.errors import ConflictError, InvalidInputError, NotFoundError
+from dispatch.field_state import RouteSplit, StoredVisit, split_route
 from dispatch.lifecycle import transition
 from dispatch.plan_export import load_plan, plan_document
-from dispatch.planning import PLANNABLE, TerritoryDay, load_day
+from dispatch.planning import PLANNABLE, TerritoryDay, load_day, local_midnight
 from solver import Problem, Reason, Route, Solution, Status, Step, StepType, Summary, Unassigned, check
 from solver.check import CheckReport, RouteSchedule
 
@@ -53,18 +54,34 @@ def _plan_job_ids(plan: m.Plan) -> set[int]:
     }
 
 
-def plan_day(session: Session, plan: m.Plan) -> TerritoryDay:
+def plan_day(session: Session, plan: m.Plan, now: datetime | None = None) -> TerritoryDay:
     """The territory-day the plan was made for, from today's data, with every job the plan
-    holds whatever its status now (so its routes can be checked as stored)."""
+    holds whatever its status now (so its routes can be checked as stored). Once the plan's
+    days have begun (``now`` inside them), its routes resume from where each engineer's day
+    stands at ``now``: what is done is history, nothing is placed before it."""
     territory = session.get_one(m.Territory, plan.territory_id)
     as_of = session.scalars(select(m.PlanRun.as_of).where(m.PlanRun.plan_id == plan.id)).first()
-    return load_day(session, territory, plan.day, as_of, plan.days, include=_plan_job_ids(plan))
+    origin = local_midnight(plan.day, territory.timezone)
+    if now is not None and origin <= now < origin + timedelta(days=plan.days):
+        as_of = now if as_of is None else max(as_of, now)
+    return load_day(
+        session, territory, plan.day, as_of, plan.days, include=_plan_job_ids(plan), plan=plan
+    )
+
+
+def _history(td: TerritoryDay, route: m.Route) -> RouteSplit | None:
+    """The route cut at the moment the day was loaded for, if it was loaded for one."""
+    if td.as_of is None:
+        return None
+    visits = [StoredVisit(v.id, v.kind, v.job_id, v.start, v.end, v.collected_at) for v in route.visits]
+    return split_route(visits, td.states.get(route.engineer_id), td.as_of)
 
 
 def stored_items(td: TerritoryDay, plan: m.Plan) -> dict[str, list[Item]]:
     """Each stored route whose shift is in the problem, as its order of jobs, breaks and
     planned depot stops (``solver depot id#visit id``, loads in `stored_loads`). The break step
-    stays where it was stored; a break the shift no longer has is dropped."""
+    stays where it was stored; a break the shift no longer has is dropped. When the day was
+    loaded at a moment (``td.as_of``), its history is left out and the visit under way leads."""
     codes = {i: c for c, i in td.job_ids.items()}
     sids = {i: s for s, i in td.shift_ids.items()}
     shifts = {s.id: s for s in td.problem.shifts}
@@ -76,7 +93,13 @@ def stored_items(td: TerritoryDay, plan: m.Plan) -> dict[str, list[Item]]:
             continue
         breaks = iter(b.id for b in shifts[sid].breaks)
         items: list[Item] = []
-        for v in route.visits:
+        split = _history(td, route)
+        past = set(split.history) if split is not None else set()
+        visits = sorted(
+            (v for v in route.visits if v.id not in past),
+            key=lambda v: v.id != (split.in_hand if split is not None else None),
+        )
+        for v in visits:
             if v.kind == "depot":
                 if v.loads is not None and v.depot_id is not None:
                     source = v.loads.get("transfer_from")
@@ -171,17 +194,30 @@ def _insertions(items: list[Item], job: str, position: int | None) -> list[list[
     return out
 
 
-def _hard(report: CheckReport, shifts: set[str], jobs: set[str]) -> list[tuple[str, str]]:
+Known = frozenset[tuple[str, str | None, str | None]]  # (rule, shift, job) a route broke before
+
+
+def _hard(
+    report: CheckReport, shifts: set[str], jobs: set[str], known: Known = frozenset(), moved: str = ""
+) -> list[tuple[str, str]]:
+    """The hard rules the affected routes break, but for those they broke before the move
+    (``known``: a day under way may be behind its plan), never on the moved job itself."""
     return [
         (v.rule.value, v.message)
         for v in report.violations
-        if v.hard and (v.shift_id in shifts or (v.shift_id is None and v.job_id in jobs))
+        if v.hard
+        and (v.shift_id in shifts or (v.shift_id is None and v.job_id in jobs))
+        and (v.job_id == moved or (v.rule.value, v.shift_id, v.job_id) not in known)
     ]
 
 
-def move_job(session: Session, plan_id: int, move: Move, *, actor: str) -> dict[str, Any]:
+def move_job(
+    session: Session, plan_id: int, move: Move, *, actor: str, now: datetime | None = None
+) -> dict[str, Any]:
     """Move a job of a draft or published plan to ``move.engineer`` if the checker accepts
-    both changed routes; store the re-timed routes, bump their versions, and return the plan."""
+    both changed routes; store the re-timed routes, bump their versions, and return the plan.
+    On a day under way the routes resume at ``now`` from where each engineer is."""
+    now = now or m.utcnow()
     plan = load_plan(session, plan_id)
     if plan.status is m.PlanStatus.SUPERSEDED:
         raise ConflictError("plan", f"plan {plan_id} is superseded; edit the published plan")
@@ -206,7 +242,7 @@ def move_job(session: Session, plan_id: int, move: Move, *, actor: str) -> dict[
         select(m.Shift).where(m.Shift.engineer_id == engineer.id, m.Shift.day == day)
     ).one_or_none()
 
-    td = plan_day(session, plan)
+    td = plan_day(session, plan, now)
     sids = {i: s for s, i in td.shift_ids.items()}
     target_sid = sids.get(shift_row.id) if shift_row else None
     if shift_row is None or target_sid is None:
@@ -236,6 +272,7 @@ def move_job(session: Session, plan_id: int, move: Move, *, actor: str) -> dict[
     problem = replace(problem, jobs=jobs)
     routes = stored_items(td, plan)
     loads = stored_loads(plan)
+    as_stored = {sid: list(items) for sid, items in routes.items()}
     target_shift = problem.shifts[problem.shift_index()[target_sid]]
     routes.setdefault(target_sid, [(StepType.BREAK, b.id) for b in target_shift.breaks])
     if source_sid is not None:
@@ -250,12 +287,14 @@ def move_job(session: Session, plan_id: int, move: Move, *, actor: str) -> dict[
         if u is not left_out and u.job_id in code_of
     ]
     affected = {target_sid} | ({source_sid} if source_sid else set())
+    before = check(problem, solution_of(problem, as_stored, [*unassigned, *_left(left_out, job.code)], loads))
+    known = frozenset((v.rule.value, v.shift_id, v.job_id) for v in before.violations if v.hard)
     candidates: list[_Candidate] = []
     for items in _insertions(routes[target_sid], job.code, move.position):
         trial = {**routes, target_sid: items}
         report = check(problem, solution_of(problem, trial, unassigned, loads))
         on_routes = {i for sid in affected for t, i in trial[sid] if t is StepType.JOB}
-        candidates.append(_Candidate(report, _hard(report, affected, on_routes), trial))
+        candidates.append(_Candidate(report, _hard(report, affected, on_routes, known, job.code), trial))
     feasible = [c for c in candidates if not c.hard]
     if not feasible:
         closest = min(candidates, key=lambda c: len(c.hard))
@@ -286,8 +325,15 @@ def move_job(session: Session, plan_id: int, move: Move, *, actor: str) -> dict[
     pairs = [(target_sid, target)]
     if source is not None and source_sid is not None and source is not target:
         pairs.append((source_sid, source))
+    kept: dict[int, int] = {}  # route id → visits kept as history, first on the route
     for _sid, route in pairs:
-        route.visits.clear()
+        split = _history(td, route) if route.id is not None else None
+        past = set(split.history) if split is not None else set()
+        keep = sorted((v for v in route.visits if v.id in past), key=lambda v: v.start)
+        route.visits[:] = keep
+        for n, v in enumerate(keep, start=1):
+            v.seq = -n  # out of the way of the renumbered visits (unique route, seq)
+        kept[id(route)] = len(keep)
     try:
         session.flush()  # old visits gone before the renumbered ones arrive (unique route, seq)
     except IntegrityError:  # another move created this engineer's route first
@@ -297,7 +343,8 @@ def move_job(session: Session, plan_id: int, move: Move, *, actor: str) -> dict[
         stops = [
             (i, loads.get(int(i.rpartition("#")[2]), ())) for t, i in best.items[sid] if t is StepType.DEPOT
         ]
-        _retime(td, best.report, best.report.schedules[sid], shift.time_window.start, route, stops)
+        schedule = best.report.schedules[sid]
+        _retime(td, best.report, schedule, shift.time_window.start, route, stops, kept[id(route)])
 
     if left_out is not None:
         plan.unassigned.remove(left_out)
@@ -307,6 +354,10 @@ def move_job(session: Session, plan_id: int, move: Move, *, actor: str) -> dict[
     _update_kpis(plan, left_out)
     session.flush()
     return plan_document(session, plan.id)
+
+
+def _left(left_out: m.UnassignedJob | None, code: str) -> list[Unassigned]:
+    return [Unassigned(job_id=code, reason=REASONS.get(left_out.reason, Reason.CAPACITY))] if left_out else []
 
 
 def _code(td: TerritoryDay, route: m.Route) -> str:
@@ -347,16 +398,23 @@ def _retime(
     shift_start: int,
     route: m.Route,
     stops: list[tuple[str, tuple[tuple[str, int], ...]]],
+    kept: int = 0,
 ) -> None:
-    """Store the checker's schedule: visits renumbered 1..n with arrival, start, end, waiting,
-    SLA lateness; the engineer leaves late rather than wait at the first door. ``stops``: the
-    route's depot items in order with their loads, for the depot steps."""
+    """Store the checker's schedule: visits renumbered after the ``kept`` history (1..kept)
+    with arrival, start, end, waiting, SLA lateness; the engineer leaves late rather than wait
+    at the first door. ``stops``: the route's depot items in order with their loads."""
     steps = schedule.steps
     depot_stops = iter(stops)
-    delay = steps[0].start - steps[0].arrival if steps and steps[0].type is StepType.JOB else 0
-    route.start, route.end = td.at(shift_start + delay), td.at(schedule.end)
-    route.travel_seconds, route.distance_m = schedule.travel_time, schedule.distance
-    for seq, st in enumerate(steps, 1):
+    for n, v in enumerate(route.visits[:kept], start=1):
+        v.seq = n
+    delay = steps[0].start - steps[0].arrival if steps and steps[0].type is StepType.JOB and not kept else 0
+    if not kept:
+        route.start = td.at(shift_start + delay)
+    route.end = td.at(schedule.end)
+    history = td.kept.get(route.shift_id)
+    route.travel_seconds = schedule.travel_time + (history.travel_seconds if history else 0)
+    route.distance_m = schedule.distance + (history.distance_m if history else 0)
+    for seq, st in enumerate(steps, kept + 1):
         is_job = st.type is StepType.JOB
         arrival = st.arrival + (delay if seq == 1 else 0)
         depot_id, source, parts = None, None, None
@@ -373,7 +431,7 @@ def _retime(
                 arrival=td.at(arrival),
                 start=td.at(st.start),
                 end=td.at(st.end),
-                waiting_seconds=st.start - arrival,
+                waiting_seconds=st.waiting - (delay if seq == 1 else 0),
                 late_seconds=report.lateness.get(st.id, 0) if is_job else 0,
             )
         )

@@ -12,7 +12,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,8 +21,20 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from dispatch import models as m
+from dispatch.day_plans import MAX_HORIZON_DAYS, current_plan
 from dispatch.db import make_engine, session_factory, transaction
 from dispatch.errors import InvalidInputError, NotFoundError
+from dispatch.field_state import (
+    FieldState,
+    Place,
+    RouteSplit,
+    StoredVisit,
+    drive_seconds,
+    field_states,
+    lunch_window,
+    path_length,
+    split_route,
+)
 from dispatch.lifecycle import OPEN
 from solver import Break, Job, Location, Problem, Shift, Solution, SolveParams, TimeWindow, check, solve
 from solver.insertion import PICKUP_SERVICE
@@ -30,6 +42,36 @@ from solver.model import Depot, StepType
 from solver.travel import GreatCircleProvider
 
 PLANNABLE = frozenset({m.JobStatus.NEW, m.JobStatus.SCHEDULED, m.JobStatus.DISPATCHED})
+
+
+@dataclass(frozen=True, slots=True)
+class KeptVisit:
+    """A visit of the day that is history when re-planning (finished, a collected depot stop,
+    a break begun): stored as it happened, ahead of what the solver plans."""
+
+    kind: str
+    job_id: int | None
+    depot_id: int | None
+    loads: dict[str, Any] | None
+    collected_at: datetime | None
+    arrival: datetime
+    start: datetime
+    end: datetime
+    under_way: bool = False  # the visit in hand: on site, or en route arriving at ``arrival``
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """One engineer-shift's history at the re-plan moment: its visits, the travel to make them,
+    and the promises they kept."""
+
+    engineer_id: int
+    route_start: datetime
+    visits: tuple[KeptVisit, ...]
+    travel_seconds: int
+    distance_m: int
+    sla_due: int
+    sla_met: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +87,11 @@ class TerritoryDay:
     shift_ids: dict[str, int]  # solver shift id → shift.id
     engineer_ids: dict[str, int]  # engineer code → engineer.id
     depots: dict[str, tuple[int, int | None]]  # solver depot id → (depot.id, transfer source depot.id)
+    as_of: datetime | None = None
+    states: dict[int, FieldState] = field(default_factory=dict)  # engineer id → state at ``as_of``
+    kept: dict[int, Kept] = field(default_factory=dict)  # shift.id → its history at ``as_of``
+    shift_seconds: int = 0  # every engineer on shift in the horizon, whole shifts
+    notes: tuple[str, ...] = ()  # rules that gave way (a lunch moved after a visit under way)
 
     def at(self, seconds: int) -> datetime:
         return self.origin + timedelta(seconds=seconds)
@@ -66,58 +113,6 @@ def territory_by_code(session: Session, code: str) -> m.Territory:
     return territory
 
 
-@dataclass(frozen=True, slots=True)
-class _Underway:
-    """Where an engineer's day stands at ``as_of``: the visit in hand, and where they are."""
-
-    job: m.Job | None  # en route to it, or on site
-    on_site_since: datetime | None
-    last_site_id: int | None  # site of the last visit finished today
-
-
-def _underway(
-    session: Session, territory: m.Territory, origin: datetime, as_of: datetime
-) -> dict[int, _Underway]:
-    in_hand = session.scalars(
-        select(m.Job)
-        .join(m.Site)
-        .where(
-            m.Site.territory_id == territory.id,
-            m.Job.status.in_([m.JobStatus.EN_ROUTE, m.JobStatus.ON_SITE]),
-            m.Job.engineer_id.is_not(None),
-        )
-        .options(selectinload(m.Job.events), selectinload(m.Job.skills))
-    ).all()
-    finished = session.execute(
-        select(m.Job.engineer_id, m.Job.site_id, m.JobEvent.at)
-        .join(m.JobEvent, m.JobEvent.job_id == m.Job.id)
-        .join(m.Site)
-        .where(
-            m.Site.territory_id == territory.id,
-            m.JobEvent.to_status.in_([m.JobStatus.COMPLETED, m.JobStatus.INCOMPLETE]),
-            m.JobEvent.at >= origin,
-            m.JobEvent.at <= as_of,
-        )
-        .order_by(m.JobEvent.at)
-    ).all()
-    last_site = {eng: site for eng, site, _ in finished if eng is not None}
-    state: dict[int, _Underway] = {}
-    for job in in_hand:
-        assert job.engineer_id is not None
-        since = None
-        if job.status is m.JobStatus.ON_SITE:
-            since = max(e.at for e in job.events if e.to_status is m.JobStatus.ON_SITE)
-        state[job.engineer_id] = _Underway(job, since, last_site.get(job.engineer_id))
-    for eng, site in last_site.items():
-        state.setdefault(eng, _Underway(None, None, site))
-    return state
-
-
-def _drive_seconds(origin: Location, site: m.Site) -> int:
-    matrix = GreatCircleProvider().matrix([origin, Location(lat=site.lat, lon=site.lon)])
-    return int(matrix.durations[0, 1])
-
-
 def load_day(
     session: Session,
     territory: m.Territory,
@@ -127,21 +122,25 @@ def load_day(
     *,
     include: Collection[int] = (),
     ordered_at: datetime | None = None,
+    plan: m.Plan | None = None,
 ) -> TerritoryDay:
     """The solver's view of a territory-day. With ``as_of`` (in-day re-planning) each route
-    starts at that moment from where the engineer is: on site, a visit in progress is kept
-    first with its real start; en route, the visit stays theirs and first, at the ETA from
-    where they were (last finished visit, else home); finished visits are
-    gone; breaks whose window has passed count as taken. Jobs in ``include`` are loaded
+    resumes from where the engineer's day stands (`dispatch.field_state`): a visit under way
+    stays theirs and first (on site since its real start, or en route arriving at the ETA
+    from when they left), the rest starts from there, else from the last visit finished, else
+    home, never before ``as_of``. Finished visits, depot stops made and a break begun (read
+    from ``plan``, default the plan of record) are history: kept in ``TerritoryDay.kept``, not
+    planned again. A lunch whose window closed counts as taken; one the visit under way
+    overruns moves to right after it (``notes`` says so). Jobs in ``include`` are loaded
     whatever their status (checking a stored plan whose jobs moved on since).
 
     Parts: each job's needs, each van's and territory depot's free stock (units held for jobs
     of this problem count as free: a new plan re-decides them), and stock held outside the
     territory that a transfer ordered at ``ordered_at`` (default: ``as_of``, else the present) would bring
     to a territory depot: a second solver depot there whose window opens on arrival."""
-    origin = datetime.combine(day, datetime.min.time(), ZoneInfo(territory.timezone)).astimezone(UTC)
-    if not 1 <= days <= 14:
-        raise InvalidInputError("days", f"a horizon is 1 to 14 days (got {days})")
+    origin = local_midnight(day, territory.timezone)
+    if not 1 <= days <= MAX_HORIZON_DAYS:
+        raise InvalidInputError("days", f"a horizon is 1 to {MAX_HORIZON_DAYS} days (got {days})")
     horizon_end = origin + timedelta(days=days + 1)
 
     def sec(t: datetime) -> int:
@@ -159,8 +158,22 @@ def load_day(
         .options(selectinload(m.Shift.engineer).selectinload(m.Engineer.skills))
         .order_by(m.Engineer.code, m.Shift.day)
     ).all()
-    jobs_rows = list(
-        session.scalars(
+    states: dict[int, FieldState] = {}
+    splits: dict[int, RouteSplit] = {}  # shift.id → its stored route cut at ``as_of``
+    stored: dict[int, m.Route] = {}
+    if as_of is not None:
+        states = field_states(session, {r.engineer_id for r in shifts_rows}, origin, as_of)
+        record = plan or current_plan(session, territory.id, day)
+        if record is not None:
+            for route in record.routes:
+                stored[route.shift_id] = route
+                splits[route.shift_id] = split_route(
+                    [_stored(v) for v in route.visits], states.get(route.engineer_id), as_of
+                )
+    history = {j for st in states.values() for j in st.job_ids}
+    jobs_rows = [
+        jr
+        for jr in session.scalars(
             select(m.Job)
             .join(m.Site)
             .where(
@@ -172,8 +185,8 @@ def load_day(
             .options(selectinload(m.Job.skills), selectinload(m.Job.windows))
             .order_by(m.Job.code)
         ).all()
-    )
-    underway = _underway(session, territory, origin, as_of) if as_of is not None else {}
+        if jr.id not in history or jr.status in PLANNABLE  # finished earlier, sent back for a return visit
+    ]
     now = sec(as_of) if as_of is not None else None
     sites = {s.id: s for s in session.scalars(select(m.Site).where(m.Site.territory_id == territory.id))}
     locations: list[Location] = []
@@ -189,42 +202,74 @@ def load_day(
 
     shifts: list[Shift] = []
     shift_ids: dict[str, int] = {}
-    in_hand: dict[int, tuple[m.Job, int]] = {}  # job id → (job, fixed start)
+    kept: dict[int, Kept] = {}
+    notes: list[str] = []
+    engineer_codes = {
+        e.id: e.code
+        for e in session.scalars(select(m.Engineer).where(m.Engineer.territory_id == territory.id))
+    }
     for row in shifts_rows:
         eng = row.engineer
         if eng.id not in home_index:
             home_index[eng.id] = len(locations)
             locations.append(Location(lat=eng.home_lat, lon=eng.home_lon, name=f"home {eng.code}"))
         start_loc, start_at, end_at = home_index[eng.id], sec(row.start), sec(row.end)
-        # Where the engineer is now matters for today's shift only; later days start from home.
-        state = underway.get(eng.id) if as_of is not None and row.start <= as_of <= row.end else None
-        if now is not None:
+        # Where the engineer's day stands matters for the day of ``as_of`` only; later days
+        # start from home.
+        today = as_of is not None and row.day == day
+        state = states.get(eng.id) if today else None
+        split = splits.get(row.id) if today else None
+        hand = state.in_hand if state is not None else None
+        home_place = Place(None, eng.home_lat, eng.home_lon)
+        if now is not None and today:
             start_at = max(start_at, now)
-            if state is not None and state.last_site_id is not None:
-                start_loc = site_location(state.last_site_id)
-            if state is not None and state.job is not None:
-                # The visit in hand is fixed first: on site since a known time, or en route and
-                # arriving at its ETA. The route starts there, so nothing can come before it.
-                if state.on_site_since is not None:
-                    fixed = sec(state.on_site_since)
-                else:
-                    fixed = start_at + _drive_seconds(locations[start_loc], sites[state.job.site_id])
-                start_loc, start_at = site_location(state.job.site_id), min(start_at, fixed)
-                in_hand[state.job.id] = (state.job, fixed)
-        if start_at >= end_at:
-            continue  # this engineer's day is over
+            if split is not None and split.break_end is not None:
+                start_at = max(start_at, sec(split.break_end))  # on a break begun before as_of
+            if state is not None:
+                # The visit under way is history like the finished ones (it always stays): the
+                # route resumes where and when it ends, and lasts until the engineer is home.
+                start_at = max(start_at, sec(state.free_at))
+                if state.free_from.site_id is not None:
+                    start_loc = site_location(state.free_from.site_id)
+                if hand is not None:
+                    end_at = max(end_at, sec(hand.end) + drive_seconds(state.free_from, home_place))
+            if state is not None or split is not None:
+                kept[row.id] = _kept(session, row, state, split, stored.get(row.id), home_place)
         breaks: tuple[Break, ...] = ()
         if row.break_minutes and row.break_earliest and row.break_latest_end:
-            latest_start = sec(row.break_latest_end) - row.break_minutes * 60
-            earliest = sec(row.break_earliest) if now is None else max(sec(row.break_earliest), start_at)
-            if earliest <= latest_start:
-                breaks = (
-                    Break(
-                        id=f"{eng.code}/lunch",
-                        time_windows=(TimeWindow(start=earliest, end=latest_start),),
-                        duration=row.break_minutes * 60,
-                    ),
+            taken = split is not None and split.break_taken
+            free = row.start if now is None or not today else origin + timedelta(seconds=start_at)
+            lunch = (
+                None
+                if taken
+                else lunch_window(
+                    row.break_earliest,
+                    row.break_latest_end,
+                    row.break_minutes,
+                    free,
+                    as_of=as_of if today else None,
                 )
+            )
+            if lunch is not None:
+                if lunch.moved:
+                    code = session.get_one(m.Job, hand.job_id).code if hand is not None else "?"
+                    moved_to = lunch.earliest.astimezone(ZoneInfo(territory.timezone))
+                    notes.append(
+                        f"{eng.code}'s lunch moves to {moved_to:%H:%M}, after the visit under way at {code}"
+                    )
+                    back = sec(lunch.earliest) + row.break_minutes * 60
+                    where = state.free_from if state is not None else home_place
+                    end_at = max(end_at, back + drive_seconds(where, home_place))
+                if row.break_minutes * 60 <= end_at - start_at:
+                    breaks = (
+                        Break(
+                            id=f"{eng.code}/lunch",
+                            time_windows=(TimeWindow(start=sec(lunch.earliest), end=sec(lunch.latest)),),
+                            duration=row.break_minutes * 60,
+                        ),
+                    )
+        if start_at >= end_at:
+            continue  # this engineer's day is over
         sid = f"{eng.code}/{row.day.isoformat()}"
         shift_ids[sid] = row.id
         shifts.append(
@@ -239,26 +284,19 @@ def load_day(
                 max_jobs=row.max_jobs,
             )
         )
-    engineer_codes = {
-        e.id: e.code
-        for e in session.scalars(select(m.Engineer).where(m.Engineer.territory_id == territory.id))
-    }
     tiers = {p.id: p.tier for p in session.scalars(select(m.SlaPolicy))}
     jobs: list[Job] = []
     job_ids: dict[str, int] = {}
-    for jr in [*(j for j, _ in in_hand.values()), *jobs_rows]:
-        job_fixed = in_hand[jr.id][1] if jr.id in in_hand else None
+    for jr in jobs_rows:
         windows = tuple(
             TimeWindow(start=max(0, sec(w.start)), end=sec(w.end))
             for w in jr.windows
             if w.end > origin and w.start < horizon_end
         )
-        if job_fixed is not None:
-            windows = ()  # already started: the start is job_fixed, whatever the window said
-        elif jr.windows and not windows:
+        if jr.windows and not windows:
             continue  # booked for another day
         engineer = engineer_codes.get(jr.engineer_id) if jr.engineer_id else None
-        pinned = engineer if (jr.pinned or jr.id in in_hand) else None
+        pinned = engineer if jr.pinned else None
         job_ids[jr.code] = jr.id
         jobs.append(
             Job(
@@ -267,14 +305,10 @@ def load_day(
                 service=jr.duration_minutes * 60,
                 time_windows=windows,
                 skills=tuple((s.skill, s.min_level) for s in jr.skills),
-                deadline=max(0, sec(jr.response_deadline))
-                if jr.response_deadline and job_fixed is None
-                else None,
+                deadline=max(0, sec(jr.response_deadline)) if jr.response_deadline else None,
                 sla_tier=tiers.get(jr.sla_policy_id, 0) if jr.sla_policy_id else 0,
                 priority=jr.priority,
                 pinned_engineer=pinned,
-                pinned_rank=0 if jr.id in in_hand else None,
-                fixed_start=job_fixed,
                 previous_engineer=engineer,
             )
         )
@@ -283,9 +317,7 @@ def load_day(
     ordered = sec(ordered_at or as_of or m.utcnow())
     last_shift_end = max((sh.time_window.end for sh in shifts), default=0)
     supply = _parts_supply(session, territory, job_ids, ordered, last_shift_end)
-    # A visit in hand has its parts with it (loaded on the way, or on the van): nothing to load.
-    in_hand_codes = {jr.code for jr, _ in in_hand.values()}
-    jobs = [replace(j, parts=() if j.id in in_hand_codes else supply.needs.get(j.id, ())) for j in jobs]
+    jobs = [replace(j, parts=supply.needs.get(j.id, ())) for j in jobs]
     shifts = [replace(sh, stock=supply.vans.get(sh.engineer_id, ())) for sh in shifts]
     depots: list[Depot] = []
     for place, held, opens, source in supply.depots:
@@ -322,7 +354,70 @@ def load_day(
             d.id: (row.id, None if source is None else source.id)
             for d, (row, _, _, source) in zip(depots, supply.depots, strict=True)
         },
+        as_of=as_of,
+        states=states,
+        kept=kept,
+        shift_seconds=int(sum((r.end - r.start).total_seconds() for r in shifts_rows)),
+        notes=tuple(notes),
     )
+
+
+def local_midnight(day: date, tz: str) -> datetime:
+    """Solver second 0 of a territory-day: the local midnight starting ``day``, in UTC."""
+    return datetime.combine(day, datetime.min.time(), ZoneInfo(tz)).astimezone(UTC)
+
+
+def _stored(v: m.Visit) -> StoredVisit:
+    return StoredVisit(v.id, v.kind, v.job_id, v.start, v.end, v.collected_at)
+
+
+def _kept(
+    session: Session,
+    shift: m.Shift,
+    state: FieldState | None,
+    split: RouteSplit | None,
+    route: m.Route | None,
+    home_place: Place,
+) -> Kept:
+    """An engineer-shift's history: finished visits as their events timed them, depot stops
+    made and a break begun as the stored route had them; the travel from home through them."""
+    visits: list[KeptVisit] = []
+    by_id = {v.id: v for v in route.visits} if route is not None else {}
+    for vid in split.history if split is not None else ():
+        v = by_id[vid]
+        if v.job_id is None:
+            visits.append(
+                KeptVisit(v.kind, None, v.depot_id, v.loads, v.collected_at, v.arrival, v.start, v.end)
+            )
+    for d in state.done if state is not None else ():
+        visits.append(KeptVisit("job", d.job_id, None, None, None, d.arrival, d.arrival, d.end))
+    hand = state.in_hand if state is not None else None
+    if hand is not None:
+        arrival = hand.since if hand.status is m.JobStatus.ON_SITE else hand.start
+        visits.append(KeptVisit("job", hand.job_id, None, None, None, arrival, hand.start, hand.end, True))
+    visits.sort(key=lambda k: (k.start, k.end))
+    places = [home_place]
+    depot_ids = {k.depot_id for k in visits if k.depot_id is not None}
+    job_ids = {k.job_id for k in visits if k.job_id is not None}
+    depots = {d.id: d for d in session.scalars(select(m.Depot).where(m.Depot.id.in_(depot_ids)))}
+    jobs = {j.id: j for j in session.scalars(select(m.Job).where(m.Job.id.in_(job_ids)))}
+    site_ids = {j.site_id for j in jobs.values()}
+    sites = {s.id: s for s in session.scalars(select(m.Site).where(m.Site.id.in_(site_ids)))}
+    due = met = 0
+    for k in visits:
+        if k.job_id is not None:
+            job = jobs[k.job_id]
+            site = sites[job.site_id]
+            places.append(Place(site.id, site.lat, site.lon))
+            if job.response_deadline is not None and job.response_deadline <= shift.end:
+                due += 1
+                met += k.start <= job.response_deadline
+        elif k.depot_id is not None:
+            depot = depots[k.depot_id]
+            places.append(Place(None, depot.lat, depot.lon))
+    travel, metres = path_length(places)
+    start = route.start if route is not None else (visits[0].arrival if visits else shift.start)
+    return Kept(shift.engineer_id, start, tuple(visits), travel, metres, due, met)
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,34 +505,55 @@ def _parts_supply(
 
 
 def kpis(td: TerritoryDay, solution: Solution) -> dict[str, Any]:
-    """What a dispatcher reads first: served, why the rest is not, promises kept, km, utilisation."""
+    """What a dispatcher reads first: served, why the rest is not, promises kept, km, utilisation.
+
+    A re-plan's figures cover the whole day: visits finished before it count as served (and
+    ``done``), with the travel that made them. Utilisation is time on site over the whole
+    shifts of every engineer on shift in the horizon, used by the plan or not."""
     p, s = td.problem, solution.summary
+    kept = list(td.kept.values())
+    made = [v for k in kept for v in k.visits if v.job_id is not None]  # finished or under way
     day_end = max((sh.time_window.end for sh in p.shifts), default=0)
     due = [
         j for j in p.jobs if j.deadline is not None and j.deadline <= day_end
     ]  # promises falling due today
     served = {j for r in solution.routes for j in r.job_ids()}
     late = {st.id for r in solution.routes for st in r.steps if st.type is StepType.JOB and st.lateness > 0}
-    met = sum(1 for j in due if j.id in served and j.id not in late)
-    shift_seconds = sum(sh.time_window.end - sh.time_window.start for sh in p.shifts)
-    return {
-        "jobs": len(p.jobs),
-        "served": s.assigned,
+    met = sum(1 for j in due if j.id in served and j.id not in late) + sum(k.sla_met for k in kept)
+    shift_seconds = td.shift_seconds or sum(sh.time_window.end - sh.time_window.start for sh in p.shifts)
+    on_site = s.service + sum(int((v.end - v.start).total_seconds()) for v in made)
+    distance = s.distance + sum(k.distance_m for k in kept)
+    travel = s.travel_time + sum(k.travel_seconds for k in kept)
+    routed = {r.shift_id for r in solution.routes}
+    only_kept = sum(1 for sid, k in td.kept.items() if k.visits and not _has_route(td, sid, routed))
+    out: dict[str, Any] = {
+        "jobs": len(p.jobs) + len(made),
+        "served": s.assigned + len(made),
+        "done": sum(1 for v in made if not v.under_way),
         "unassigned": s.unassigned,
         "unassigned_by_reason": dict(sorted(Counter(u.reason.value for u in solution.unassigned).items())),
-        "sla_due": len(due),
+        "sla_due": len(due) + sum(k.sla_due for k in kept),
         "sla_met": met,
         "sla_late": len(late),
-        "travel_km": round(s.distance / 1000, 1),
-        "travel_hours": round(s.travel_time / 3600, 2),
-        "utilisation": round(s.service / shift_seconds, 3) if shift_seconds else 0.0,
-        "engineers": len({sh.engineer_id for sh in p.shifts}),
+        "travel_km": round(distance / 1000, 1),
+        "travel_hours": round(travel / 3600, 2),
+        "utilisation": round(on_site / shift_seconds, 3) if shift_seconds else 0.0,
+        "engineers": len({sh.engineer_id for sh in p.shifts} | {k.engineer_id for k in kept}),
         "depot_stops": sum(1 for r in solution.routes for st in r.steps if st.type is StepType.DEPOT),
-        "routes": s.routes,
+        "routes": s.routes + only_kept,
     }
+    if td.notes:
+        out["notes"] = list(td.notes)
+    return out
+
+
+def _has_route(td: TerritoryDay, shift_row: int, routed: set[str]) -> bool:
+    return any(td.shift_ids.get(sid) == shift_row for sid in routed)
 
 
 def store_plan(session: Session, td: TerritoryDay, solution: Solution, solve_seconds: float) -> m.Plan:
+    """The plan as the solver made it, behind each route's history when re-planning (visits
+    finished, stops made: `TerritoryDay.kept`), so the plan of record keeps the whole day."""
     plan = m.Plan(
         territory_id=td.territory_id,
         day=td.day,
@@ -446,21 +562,24 @@ def store_plan(session: Session, td: TerritoryDay, solution: Solution, solve_sec
         kpis=kpis(td, solution),
         solve_seconds=round(solve_seconds, 2),
     )
+    routed: set[int] = set()
     for r in solution.routes:
+        shift_row = td.shift_ids[r.shift_id]
+        routed.add(shift_row)
+        kept = td.kept.get(shift_row)
         route = m.Route(
-            shift_id=td.shift_ids[r.shift_id],
+            shift_id=shift_row,
             engineer_id=td.engineer_ids[r.engineer_id],
-            start=td.at(r.steps[0].arrival),
+            start=td.at(r.steps[0].arrival) if kept is None else kept.route_start,
             end=td.at(r.steps[-1].arrival),
-            travel_seconds=r.travel_time,
-            distance_m=r.distance,
+            travel_seconds=r.travel_time + (kept.travel_seconds if kept else 0),
+            distance_m=r.distance + (kept.distance_m if kept else 0),
         )
-        seq = 0
-        for st in r.steps:
+        seq = _keep(route, kept)
+        for st, begin in zip(r.steps, r.service_starts(), strict=True):
             if st.type not in (StepType.JOB, StepType.BREAK, StepType.DEPOT):
                 continue
             seq += 1
-            begin = st.arrival + st.waiting_time
             depot_id, source_id = td.depots[st.id or ""] if st.type is StepType.DEPOT else (None, None)
             route.visits.append(
                 m.Visit(
@@ -479,6 +598,19 @@ def store_plan(session: Session, td: TerritoryDay, solution: Solution, solve_sec
                 )
             )
         plan.routes.append(route)
+    for shift_row, kept in td.kept.items():
+        if shift_row in routed or not kept.visits:
+            continue
+        route = m.Route(
+            shift_id=shift_row,
+            engineer_id=kept.engineer_id,
+            start=kept.route_start,
+            end=kept.visits[-1].end,
+            travel_seconds=kept.travel_seconds,
+            distance_m=kept.distance_m,
+        )
+        _keep(route, kept)
+        plan.routes.append(route)
     for u in solution.unassigned:
         plan.unassigned.append(
             m.UnassignedJob(job_id=td.job_ids[u.job_id], reason=u.reason.value, detail=u.detail)
@@ -486,6 +618,25 @@ def store_plan(session: Session, td: TerritoryDay, solution: Solution, solve_sec
     session.add(plan)
     session.flush()
     return plan
+
+
+def _keep(route: m.Route, kept: Kept | None) -> int:
+    """Put the history first on ``route``; returns the last sequence number used."""
+    for seq, v in enumerate(kept.visits if kept is not None else (), start=1):
+        route.visits.append(
+            m.Visit(
+                seq=seq,
+                kind=v.kind,
+                job_id=v.job_id,
+                depot_id=v.depot_id,
+                loads=v.loads,
+                collected_at=v.collected_at,
+                arrival=v.arrival,
+                start=v.start,
+                end=v.end,
+            )
+        )
+    return len(kept.visits) if kept is not None else 0
 
 
 def create_run(

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from api.deps import STAFF, Sessions, User, guard
+from api.deps import STAFF, Now, Sessions, User, guard
 from api.schemas.common import Code, PlanId
 from api.schemas.plan_edits import MoveIn
 from dispatch import plan_edits as svc
@@ -17,12 +17,12 @@ router = APIRouter(prefix="/plans", tags=["plans"])
 
 
 @router.post("/{plan_id}/moves", **guard(*STAFF))
-def move_job(plan_id: PlanId, body: MoveIn, sessions: Sessions, user: User) -> dict[str, Any]:
+def move_job(plan_id: PlanId, body: MoveIn, sessions: Sessions, user: User, now: Now) -> dict[str, Any]:
     """Move a job; refused (409) with the violated rules if the two routes would break one.
     Answers the updated plan document."""
     move = svc.Move(**body.model_dump())
     with transaction(sessions) as s:
-        return svc.move_job(s, plan_id, move, actor=user.actor)
+        return svc.move_job(s, plan_id, move, actor=user.actor, now=now)
 
 
 @router.post("/{plan_id}/jobs/{code}/unpin", **guard(*STAFF))

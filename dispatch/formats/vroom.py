@@ -429,7 +429,10 @@ def solution_to_vroom(
         steps = []
         travel = metres = 0
         prev: int | None = None
-        for s in r.steps:
+        # VROOM's steps run in time order, service at arrival + waiting: a visit after a lunch
+        # taken at its door is reported as arriving when the lunch ends.
+        starts = r.service_starts()
+        for s, begin in zip(r.steps, starts, strict=True):
             if s.location is not None:
                 if prev is not None:
                     travel += int(dur[prev, s.location])
@@ -442,7 +445,7 @@ def solution_to_vroom(
                 step["id"] = ids.break_(s.id)
             step.update(_where(problem, ids, s.location))
             step.update(
-                arrival=s.arrival,
+                arrival=begin - s.waiting_time if s.type is StepType.JOB else s.arrival,
                 duration=travel,
                 distance=metres,
                 service=s.service,

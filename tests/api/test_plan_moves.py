@@ -12,6 +12,7 @@ from sqlalchemy import select
 from dispatch import models as m
 from dispatch import plan_edits
 from dispatch.db import transaction
+from dispatch.lifecycle import transition
 from dispatch.planning import publish
 from solver import Reason, Unassigned, check
 from tests.api.conftest import Api
@@ -86,7 +87,7 @@ def _stored_plan_is_valid(api: Api, plan_id: int) -> None:
             assert [v.seq for v in route.visits] == list(range(1, len(route.visits) + 1))
             previous = route.start
             for v in route.visits:
-                assert previous <= v.arrival <= v.start < v.end, (route.engineer_id, v.seq)
+                assert v.arrival <= v.start < v.end and previous <= v.start, (route.engineer_id, v.seq)
                 previous = v.end
                 if v.job_id is None:
                     continue
@@ -354,3 +355,51 @@ def test_moves_keep_planned_depot_stops_and_need_the_parts_on_board(api: Api) ->
             select(m.Visit).join(m.Route).where(m.Route.plan_id == plan_id, m.Visit.kind == "depot")
         ).all()
         assert stored and all(v.depot_id is not None and v.loads for v in stored)
+
+
+def test_a_move_during_the_day_goes_after_what_is_done_and_not_before_now(api: Api) -> None:
+    """At 14:00, with the target engineer's morning visits done, a job moved to the front of
+    their route is placed after them and starts no earlier than now; what is done is not
+    re-timed (a move used to be timed from the route's morning start)."""
+    plan_id = make_plan(api, publish_it=True, dispatch_now=True)
+    before = _doc(api, plan_id)
+    job_skills, engineer_skills, windowed = _skills(api)
+    planned = _jobs_of(before)
+    now = datetime(2026, 11, 24, 14, 0, tzinfo=CST)
+    routes = {r["engineer"]: r for r in before["routes"]}
+
+    def morning(engineer: str) -> list[dict[str, Any]]:
+        return [v for v in routes[engineer]["visits"] if v["job"] and datetime.fromisoformat(v["end"]) <= now]
+
+    job, target = min(
+        (
+            (j, tgt)
+            for src, js in planned.items()
+            for j in js
+            if j not in windowed
+            for tgt in sorted(planned)
+            if tgt != src and morning(tgt) and _covers(engineer_skills[tgt], job_skills[j])
+        ),
+        key=lambda t: (len(planned[t[1]]), t[0]),
+    )
+    _work_late(api, target)
+    done = morning(target)
+    with transaction(api.sessions) as s:
+        for v in done:
+            row = s.scalars(select(m.Job).where(m.Job.code == v["job"])).one()
+            arrival, end = datetime.fromisoformat(v["eta"]), datetime.fromisoformat(v["end"])
+            for status, at in (
+                (m.JobStatus.EN_ROUTE, arrival - timedelta(minutes=15)),
+                (m.JobStatus.ON_SITE, arrival),
+                (m.JobStatus.COMPLETED, end),
+            ):
+                transition(s, row, status, actor="engineer", at=at)
+    api.client.app.state.clock = lambda: now  # type: ignore[attr-defined]
+    r = api.post(f"/plans/{plan_id}/moves", json={"job": job, "engineer": target, "position": 1})
+    assert r.status_code == 200, r.text
+    route = next(rt for rt in r.json()["routes"] if rt["engineer"] == target)
+    jobs = [v for v in route["visits"] if v["job"]]
+    assert [v["job"] for v in jobs[: len(done) + 1]] == [*(v["job"] for v in done), job]
+    for kept, original in zip(jobs, done, strict=False):
+        assert (kept["start"], kept["end"]) == (original["start"], original["end"])  # not re-timed
+    assert all(datetime.fromisoformat(v["start"]) >= now for v in jobs[len(done) :])

@@ -57,7 +57,8 @@ def test_a_territory_day_is_planned_checked_and_stored(
             assert shift.start <= route.start and route.end <= shift.end
             assert [v.seq for v in route.visits] == list(range(1, len(route.visits) + 1))
             for a, b in zip(route.visits, route.visits[1:], strict=False):
-                assert a.end <= b.arrival  # no overlap, travel takes time
+                assert a.end <= b.start  # no overlap
+                assert a.end <= b.arrival or a.kind == "break"  # travel takes time; lunch on arrival
             for v in route.visits:
                 if v.kind == "job" and jobs[v.job_id].windows:
                     assert any(w.start <= v.start <= w.end for w in jobs[v.job_id].windows)
