@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dispatch.models.base import Base, str_enum, utcnow
@@ -28,11 +28,13 @@ class Quote(Base):
 
 
 class Booking(Base):
-    """A confirmed slot. The idempotency key makes a retried confirmation return this row."""
+    """A confirmed slot. The idempotency key makes a retried confirmation return this row; keys
+    are the caller's own (unique per caller), so one caller can never replay another's."""
 
     __tablename__ = "booking"
+    __table_args__ = (UniqueConstraint("created_by", "idempotency_key", name="one_key_per_caller"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(80))
     request_hash: Mapped[str] = mapped_column(String(64))  # the same key with another body is refused
     quote_id: Mapped[str] = mapped_column(ForeignKey("booking_quote.id"))
     slot_id: Mapped[str] = mapped_column(String(40))

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.models.base import Base, str_enum, utcnow
@@ -25,10 +25,24 @@ class RunStatus(StrEnum):
     FAILED = "failed"
 
 
+ACTIVE_RUN = "status IN ('queued', 'running')"
+"""A run not yet ended: at most one per territory-day (the database holds it)."""
+
+
 class PlanRun(Base):
     """A planning request: it can take a minute, so callers poll its status and progress."""
 
     __tablename__ = "plan_run"
+    __table_args__ = (
+        Index(
+            "uq_plan_run_active",
+            "territory_id",
+            "day",
+            unique=True,
+            sqlite_where=text(ACTIVE_RUN),
+            postgresql_where=text(ACTIVE_RUN),
+        ),
+    )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # uuid4
     territory_id: Mapped[int] = mapped_column(ForeignKey("territory.id"), index=True)
     day: Mapped[date]
@@ -42,6 +56,10 @@ class PlanRun(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id"))
+    # Who is executing it (host:pid, or a worker's id) and when it last said so: a run whose
+    # process is gone is found by the stale-run sweep and marked failed.
+    worker: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    heartbeat_at: Mapped[datetime | None]
 
 
 class Plan(Base):
