@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from api import errors, web
+from api.body_limit import BodySizeLimit
 from api.routers import (
     board,
     bookings,
@@ -34,11 +35,18 @@ API_PREFIX = "/api/v1"
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = make_engine(settings.database_url)
-    runner = PlanRunner(settings.database_url, settings.plan_workers, settings.plan_time_limit)
+    runner = PlanRunner(
+        settings.database_url,
+        settings.plan_workers,
+        settings.plan_time_limit,
+        stale_after=settings.run_stale_seconds,
+        sweep_every=settings.run_sweep_seconds,
+    )
     quotes = QuotePool(settings.quote_workers)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        runner.start(session_factory(engine))  # fails runs a stopped server left, then on a timer
         yield
         runner.shutdown()
         quotes.shutdown()
@@ -56,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.runner = runner
     app.state.quotes = quotes
     errors.install(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     v1 = APIRouter(prefix=API_PREFIX)
     for module in (
         territories,

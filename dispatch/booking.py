@@ -30,7 +30,8 @@ route as it is now, guard the route with ``SELECT … FOR UPDATE`` and its optim
 ``version`` (``UPDATE … WHERE version = read``), create the job, rewrite the route's visits
 with the new schedule (a booked pick-up: ``kind`` "depot", ``depot_id`` the pick-up depot, no
 ``loads``), reserve the parts (``reserved + q <= quantity`` in the UPDATE itself)
-and write the `Booking` keyed by the idempotency key. A slot that is no longer feasible, an
+and write the `Booking` keyed by the caller and their idempotency key (a key is the caller's
+own: another caller's same key books afresh). A slot that is no longer feasible, an
 expired quote or parts gone → 409 with fresh alternatives (a new quote). If no plan covers
 the day, a draft `Plan` for the territory-day is created holding just that route (the next
 planning run for the day takes it from there).
@@ -1142,8 +1143,13 @@ def _result(s: Session, booking: m.Booking, created: bool) -> BookingResult:
     )
 
 
-def _existing(s: Session, key: str, digest: str) -> m.Booking | None:
-    booking = s.scalars(select(m.Booking).where(m.Booking.idempotency_key == key)).one_or_none()
+def _existing(s: Session, actor: str, key: str, digest: str) -> m.Booking | None:
+    """The caller's own booking under ``key``: keys are scoped to the caller (the
+    ``one_key_per_caller`` constraint), so replaying another caller's key finds nothing and
+    books afresh instead of handing over their booking."""
+    booking = s.scalars(
+        select(m.Booking).where(m.Booking.created_by == actor, m.Booking.idempotency_key == key)
+    ).one_or_none()
     if booking is not None and booking.request_hash != digest:
         raise InvalidInputError(
             "Idempotency-Key", "this key was used for another booking request; use a new key"
@@ -1160,13 +1166,14 @@ def confirm(
     actor: str,
     now: datetime,
 ) -> BookingResult:
-    """Book slot ``slot`` of quote ``quote_id`` once per idempotency ``key`` (see module doc)."""
+    """Book slot ``slot`` of quote ``quote_id`` once per idempotency ``key`` of caller ``actor``
+    (see module doc)."""
     key = key.strip()
     if not key or len(key) > 80:
         raise InvalidInputError("Idempotency-Key", "give a key of 1 to 80 characters")
     digest = request_hash(quote_id, slot)
     with sessions() as s:
-        found = _existing(s, key, digest)
+        found = _existing(s, actor, key, digest)
         if found is not None:
             return _result(s, found, False)
     try:
@@ -1174,9 +1181,10 @@ def confirm(
             booking, created = _book(s, quote_id, slot, key, digest, actor=actor, now=now)
             return _result(s, booking, created)
     except IntegrityError:
-        # A concurrent request with the same key won the race: answer with its booking.
+        # A concurrent request of this caller with the same key won the race (the per-caller
+        # unique constraint): answer with its booking. Anything else is not ours to answer.
         with sessions() as s:
-            found = _existing(s, key, digest)
+            found = _existing(s, actor, key, digest)
             if found is None:
                 raise
             return _result(s, found, False)
@@ -1241,7 +1249,7 @@ def _book(
     q = s.get(m.Quote, quote_id, with_for_update=True)
     if q is None:
         raise NotFoundError("quote_id", f"no quote {quote_id!r}")
-    found = _existing(s, key, digest)  # a same-key request may have committed while we waited
+    found = _existing(s, actor, key, digest)  # a same-key retry may have committed while we waited
     if found is not None:
         return found, False
     taken = s.scalars(select(m.Booking).where(m.Booking.quote_id == q.id)).first()

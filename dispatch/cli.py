@@ -246,8 +246,9 @@ def plan_command(
         with transaction(factory) as s:
             t = planning.territory_by_code(s, territory)
             run_id = planning.create_run(s, t, when, requested_by="cli", as_of=moment, days=days).id
-    except DispatchError as exc:
-        raise _fail(f"--{exc.field}: {exc.reason}") from None
+    except DispatchError as exc:  # e.g. a run of that territory-day is active: exit 2 naming it
+        option = {"day": "date"}.get(exc.field, exc.field)
+        raise _fail(f"--{option}: {exc.reason}") from None
     with Console(stderr=True).status(f"Planning {territory} for {when}…"):
         status = planning.run_plan(settings.database_url, run_id, limit)
     with factory() as s:
@@ -425,6 +426,7 @@ def sla_watch_command(
     from datetime import timedelta
 
     from dispatch.db import session_factory, transaction
+    from dispatch.errors import DispatchError
     from dispatch.escalation import escalate
     from dispatch.models import utcnow
     from dispatch.settings import get_settings
@@ -439,14 +441,17 @@ def sla_watch_command(
     console = Console()
     while True:
         now = utcnow()
-        with transaction(factory) as s:
-            new = escalate(
-                s,
-                now,
-                territory=territory,
-                threshold=timedelta(minutes=threshold),
-                return_wait=timedelta(minutes=return_wait),
-            )
+        try:
+            with transaction(factory) as s:
+                new = escalate(
+                    s,
+                    now,
+                    territory=territory,
+                    threshold=timedelta(minutes=threshold),
+                    return_wait=timedelta(minutes=return_wait),
+                )
+        except DispatchError as exc:  # e.g. an unknown territory: one line, exit 2
+            raise _fail(f"--{exc.field}: {exc.reason}") from None
         for a in new:
             level = "[red]breached[/red]" if a.level == 2 else "[yellow]at risk[/yellow]"
             promise = a.kind.value.replace("_", " ")

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,3 +48,15 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One user action = one transaction: commit on success, roll back everything on error."""
     with factory() as session, session.begin():
         yield session
+
+
+def hold_write_lock(session: Session) -> None:
+    """Make this transaction SQLite's one writer before it reads what it will decide on.
+
+    PostgreSQL serialises conflicting writers on the rows they lock (``SELECT ... FOR UPDATE``);
+    SQLite ignores ``FOR UPDATE`` and its driver begins a transaction only at the first write,
+    so two check-then-write transactions could both read before either writes. A first
+    (empty) write takes the database's write lock, so a second writer waits here and reads
+    what the first committed."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("UPDATE territory SET id = id WHERE 0 = 1"))

@@ -21,6 +21,7 @@ from dispatch.importer import import_directory
 from dispatch.migrate import current_revision, downgrade, upgrade
 from dispatch.plan_export import plan_document
 from dispatch.planning import create_run, run_plan
+from dispatch.run_watch import HEARTBEAT_SECONDS, beat, worker_id
 
 DEMO_DATA = Path(__file__).resolve().parents[1] / "data" / "demo"
 
@@ -70,9 +71,14 @@ def plan_territories(
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         futures: list[Future[str]] = [pool.submit(run_plan, url, run_id, time_limit) for run_id in runs]
+        last_beat = time.monotonic()
         while not all(f.done() for f in futures):
             if on_progress is not None:
                 on_progress(runs)
+            if time.monotonic() - last_beat >= HEARTBEAT_SECONDS:  # runs waiting for a worker are ours
+                with transaction(factory) as s:
+                    beat(s, runs, worker_id(), m.RunStatus.QUEUED)
+                last_beat = time.monotonic()
             time.sleep(0.5)
         for f in futures:
             f.result()

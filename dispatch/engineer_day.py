@@ -17,8 +17,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from dispatch import models as m
-from dispatch.errors import InvalidInputError, NotFoundError
-from dispatch.lifecycle import transition
+from dispatch.errors import ConflictError, InvalidInputError, NotFoundError
+from dispatch.lifecycle import FIXED, transition
 from dispatch.models import utcnow
 from dispatch.users import Principal
 
@@ -392,17 +392,78 @@ def own_job(session: Session, who: Principal, code: str, *, lock: bool = False) 
     return job
 
 
-def step(session: Session, who: Principal, code: str, target: m.JobStatus, note: str = "") -> m.JobEvent:
-    """En route or on site: one lifecycle step on the engineer's own job (409 if illegal now)."""
+def _published_plan(session: Session, territory_id: int, day: date) -> m.Plan | None:
+    """The newest published plan covering ``day``: the one whose route the phone shows."""
+    plans = session.scalars(
+        select(m.Plan)
+        .where(
+            m.Plan.territory_id == territory_id,
+            m.Plan.status == m.PlanStatus.PUBLISHED,
+            m.Plan.day <= day,
+            m.Plan.day > day - timedelta(days=MAX_HORIZON),
+        )
+        .order_by(m.Plan.published_at.desc(), m.Plan.id.desc())
+    ).all()
+    return next((p for p in plans if day.toordinal() < p.day.toordinal() + p.days), None)
+
+
+def check_today(session: Session, who: Principal, job: m.Job, now: datetime, field: str) -> None:
+    """An engineer steps and reports only what they work today: a job whose visit is on their
+    published route for today (the territory's local date of ``now``), or one already under
+    way (en route or on site: a visit may run past midnight). Anything else is 409 naming
+    ``field``, so a tap on tomorrow's job cannot mark it en route, on site or done today."""
+    if job.status in FIXED:
+        return
+    engineer = _engineer(session, who)
+    today = now.astimezone(ZoneInfo(engineer.territory.timezone)).date()
+    plan = _published_plan(session, engineer.territory_id, today)
+    visits = session.execute(  # the job's visits on this engineer's published routes, newest first
+        select(m.Route.plan_id, m.Shift.day)
+        .join(m.Visit, m.Visit.route_id == m.Route.id)
+        .join(m.Shift, m.Shift.id == m.Route.shift_id)
+        .join(m.Plan, m.Plan.id == m.Route.plan_id)
+        .where(
+            m.Visit.job_id == job.id,
+            m.Route.engineer_id == engineer.id,
+            m.Plan.status == m.PlanStatus.PUBLISHED,
+        )
+        .order_by(m.Plan.published_at.desc(), m.Plan.id.desc())
+    ).all()
+    if plan is not None and (plan.id, today) in {(p, d) for p, d in visits}:
+        return
+    planned = next((d for _, d in visits if d != today), None)
+    where = f"is planned for {planned.isoformat()}" if planned else "is not on your published route for today"
+    raise ConflictError(
+        field,
+        f"job {job.code} {where}; today ({today.isoformat()}) only the jobs on today's route, "
+        "or a visit already under way, can be stepped or reported",
+    )
+
+
+def step(
+    session: Session,
+    who: Principal,
+    code: str,
+    target: m.JobStatus,
+    note: str = "",
+    *,
+    now: datetime | None = None,
+) -> m.JobEvent:
+    """En route or on site: one lifecycle step on the engineer's own job on today's route (see
+    `check_today`; 409 if illegal now). ``now``: the clock (the API's, which tests pin)."""
     if target not in STEPS:
         raise InvalidInputError(
             "status", f"an engineer reports en_route or on_site here (got {target}); finish with a report"
         )
+    now = now or utcnow()
     job = own_job(session, who, code, lock=True)
+    check_today(session, who, job, now, "status")
     if target is m.JobStatus.EN_ROUTE and job.status is m.JobStatus.SCHEDULED:
         # Setting off to a job on the published plan is accepting it: record the dispatch
         # step too, so the history stays on the lifecycle's path.
-        transition(session, job, m.JobStatus.DISPATCHED, actor=who.actor, note="accepted on the phone")
-    event = transition(session, job, target, actor=who.actor, note=note)
+        transition(
+            session, job, m.JobStatus.DISPATCHED, actor=who.actor, note="accepted on the phone", at=now
+        )
+    event = transition(session, job, target, actor=who.actor, note=note, at=now)
     session.flush()
     return event

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -115,12 +116,24 @@ class ShiftFields:
 
 
 def put_shift(session: Session, code: str, day: date, fields: ShiftFields) -> tuple[m.Shift, bool]:
-    """Create or replace the engineer's shift on ``day``; returns (shift, created)."""
+    """Create or replace the engineer's shift on ``day``; returns (shift, created).
+
+    A shift belongs to the day it starts on, in the territory's time zone (planning finds it by
+    that day), and lasts at most 24 hours, so a night shift may end the next morning; its break
+    window lies inside it."""
     engineer = get_engineer(session, code)
     if fields.end <= fields.start:
         raise InvalidInputError("end", "a shift must end after it starts")
+    zone = session.get_one(m.Territory, engineer.territory_id).timezone
+    starts_on = fields.start.astimezone(ZoneInfo(zone)).date()
+    if starts_on != day:
+        raise InvalidInputError("start", f"the shift of {day} starts on {starts_on} ({zone} time)")
     if (fields.end - fields.start).total_seconds() > 24 * 3600:
         raise InvalidInputError("end", "a shift lasts at most 24 hours")
+    for name in ("break_earliest", "break_latest_end"):
+        moment = getattr(fields, name)
+        if moment is not None and not fields.start <= moment <= fields.end:
+            raise InvalidInputError(name, "the break window lies inside the shift")
     if fields.break_minutes:
         if fields.break_earliest is None or fields.break_latest_end is None:
             raise InvalidInputError("break_earliest", "a break needs its window")

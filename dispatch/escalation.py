@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dispatch import models as m
+from dispatch.planning import territory_by_code
 
 S = m.JobStatus
 WAITING = (S.NEW, S.SCHEDULED, S.DISPATCHED, S.EN_ROUTE)
@@ -233,7 +234,10 @@ def at_risk(
     return_wait: timedelta = DEFAULT_RETURN_WAIT,
     kinds: Collection[Promise] = tuple(Promise),
 ) -> list[AtRisk]:
-    """Every open promise at risk or breached at ``now``, most urgent first."""
+    """Every open promise at risk or breached at ``now``, most urgent first. An unknown
+    ``territory`` is 404 naming it, as everywhere else: an empty list would read as "all well"."""
+    if territory is not None:
+        territory_by_code(session, territory)
     q = (
         select(m.Job, m.Territory.code)
         .join(m.Site, m.Site.id == m.Job.site_id)

@@ -2,13 +2,18 @@
 
 All or nothing: every row of every file is validated first, including references between
 files and to rows already in the database; any bad row rejects the whole import, with every
-problem listed by file, line and field, and nothing is written.
+problem listed by file, line and field, and nothing is written. That includes the bytes
+themselves: a byte that is not UTF-8, a NUL (PostgreSQL cannot store one in text, SQLite would)
+or a lone surrogate from a JSON escape is reported at its row and field, never raised.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +33,9 @@ from dispatch.records import TABLES, Row, parse_skills, parse_windows
 @dataclass(frozen=True, slots=True)
 class ImportIssue:
     file: str
-    line: int  # CSV: the line in the file (header = 1); JSON: the item number, from 1
+    # CSV: the line in the file (header = 1); JSON: the item number, from 1 (the text line for a
+    # file that is not valid JSON)
+    line: int
     field: str
     reason: str
 
@@ -49,24 +56,158 @@ class Counts:
     rows: dict[str, int]
 
 
-def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    """(line, raw row) pairs; blank CSV cells become absent fields so defaults apply."""
+Raw = dict[str, Any]
+
+
+@dataclass(slots=True)
+class FileRows:
+    """What one file holds: (line, raw row) pairs, the problems found reading it (bad bytes,
+    NUL, lone surrogates, unparsable JSON), and the (line, field) pairs those problems name,
+    so validation does not report the same field again for its mangled value."""
+
+    rows: list[tuple[int, Raw]]
+    issues: list[ImportIssue]
+    flagged: set[tuple[int, str]]
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""NUL (PostgreSQL text refuses it; SQLite would store it) and surrogates: a byte that is not
+UTF-8 (decoded as U+DC80..U+DCFF) or a lone surrogate from a JSON ``\\udXXX`` escape."""
+
+
+def _visible(text: str, undecodable: bool) -> str:
+    """``text`` with every unstorable character spelled out (``\\x00``, ``\\xff`` for a byte
+    that is not UTF-8, ``\\ud800``), so messages and the validation that follows only ever
+    see printable text."""
+
+    def spelled(c: re.Match[str]) -> str:
+        code = ord(c.group())
+        return (
+            f"\\x{code - 0xDC00:02x}" if undecodable and 0xDC80 <= code <= 0xDCFF else repr(c.group())[1:-1]
+        )
+
+    return _UNSTORABLE.sub(spelled, text)
+
+
+def _unstorable(text: str, undecodable: bool) -> str | None:
+    """Why ``text`` cannot be imported as text, or None. ``undecodable``: the file had bytes
+    that are not UTF-8, which decoding turned into surrogates U+DC80..U+DCFF."""
+    found = dict.fromkeys(_UNSTORABLE.findall(text))
+    if not found:
+        return None
+    why = []
+    if "\x00" in found:
+        why.append("a NUL byte (\\x00) is not allowed in text")
+    raw = [c for c in found if undecodable and "\udc80" <= c <= "\udcff"]
+    if raw:
+        listed = ", ".join(f"0x{ord(c) - 0xDC00:02x}" for c in raw)
+        why.append(f"invalid UTF-8 byte{'s' * (len(raw) > 1)} {listed} (the file must be UTF-8)")
+    lone = [c for c in found if c != "\x00" and c not in raw]
+    if lone:
+        listed = ", ".join(repr(c)[1:-1] for c in lone)
+        why.append(f"lone surrogate{'s' * (len(lone) > 1)} {listed} (not Unicode text)")
+    return "; ".join(why)
+
+
+def _decode(data: bytes) -> tuple[str, bool]:
+    """The file's text (a UTF-8 BOM dropped) and whether it held bytes that are not UTF-8:
+    those are kept as surrogates, so each is reported where it is rather than failing the file."""
+    data = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        return data.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return data.decode("utf-8", "surrogateescape"), True
+
+
+def _field_name(name: str, undecodable: bool) -> str:
+    """A field name with its unstorable characters left out (reported apart), so the field
+    still means what it was meant to and its value is validated as usual."""
+    return _UNSTORABLE.sub("", name) or _visible(name, undecodable)
+
+
+def _checked(out: FileRows, name: str, line: int, raw: Raw, undecodable: bool) -> Raw:
+    """``raw`` with every unstorable field name or text value reported, and spelled out."""
+    clean: Raw = {}
+    for key, value in raw.items():
+        field = _field_name(key, undecodable)
+        if (why := _unstorable(key, undecodable)) is not None:
+            out.issues.append(ImportIssue(name, line, _visible(key, undecodable), f"field name: {why}"))
+        if isinstance(value, str) and (why := _unstorable(value, undecodable)) is not None:
+            out.issues.append(ImportIssue(name, line, field, why))
+            out.flagged.add((line, field))
+            value = _visible(value, undecodable)
+        clean[field] = value
+    return clean
+
+
+def read_rows(path: Path) -> FileRows:
+    """(line, raw row) pairs; blank CSV cells become absent fields so defaults apply. Nothing in
+    a file raises: an unreadable file, invalid JSON, a byte that is not UTF-8 or a NUL becomes
+    an issue at its line (and field, where there is one), so all of them are listed at once."""
+    out = FileRows([], [], set())
+    name = path.name
+    try:
+        text, undecodable = _decode(path.read_bytes())
+    except OSError as exc:
+        out.issues.append(ImportIssue(name, 1, "(file)", f"cannot read ({exc.strerror})"))
+        return out
     if path.suffix == ".json":
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-            raise ImportRejectedError(
-                [ImportIssue(path.name, 1, "(file)", "expected a JSON array of objects")]
-            )
-        return [(i, r) for i, r in enumerate(data, start=1)]
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        rows = []
-        for row in reader:
-            if None in row:
-                rows.append((reader.line_num, {"(extra columns)": row.pop(None)}))
+        _read_json(out, name, text, undecodable)
+    else:
+        _read_csv(out, name, text, undecodable)
+    return out
+
+
+def _read_json(out: FileRows, name: str, text: str, undecodable: bool) -> None:
+    """Items are numbered from 1. ``strict=False`` admits raw control characters in strings, so
+    a raw NUL is reported at its item and field like an escaped one; a file that does not
+    parse is reported at its text line."""
+    try:
+        data = json.loads(text, strict=False)
+    except json.JSONDecodeError as exc:
+        at = text[exc.pos : exc.pos + 1]
+        why = _unstorable(at, undecodable) if at else None
+        reason = f"{why} (at column {exc.colno})" if why else f"invalid JSON at column {exc.colno}: {exc.msg}"
+        out.issues.append(ImportIssue(name, exc.lineno, "(file)", reason))
+        return
+    except RecursionError:
+        out.issues.append(ImportIssue(name, 1, "(file)", "invalid JSON: nested too deeply"))
+        return
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        out.issues.append(ImportIssue(name, 1, "(file)", "expected a JSON array of objects"))
+        return
+    out.rows = [(i, _checked(out, name, i, r, undecodable)) for i, r in enumerate(data, start=1)]
+
+
+def _read_csv(out: FileRows, name: str, text: str, undecodable: bool) -> None:
+    """A row's line is the file line it ends on (header = 1). A header cell with a bad byte is
+    reported once and read without it, so its column still means what it was meant to."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, [])
+        columns = []
+        for cell in header:
+            if (why := _unstorable(cell, undecodable)) is not None:
+                out.issues.append(
+                    ImportIssue(name, reader.line_num, _visible(cell, undecodable), f"column name: {why}")
+                )
+            columns.append(_field_name(cell, undecodable))
+        for cells in reader:
+            line = reader.line_num
+            if not cells:
                 continue
-            rows.append((reader.line_num, {k: v for k, v in row.items() if v not in ("", None)}))
-        return rows
+            raw = _checked(
+                out, name, line, {k: v for k, v in zip(columns, cells, strict=False) if v != ""}, undecodable
+            )
+            extra = cells[len(columns) :]
+            for cell in extra:
+                if (why := _unstorable(cell, undecodable)) is not None:
+                    out.issues.append(ImportIssue(name, line, "(extra columns)", why))
+            out.rows.append(
+                (line, {"(extra columns)": [_visible(c, undecodable) for c in extra]} if extra else raw)
+            )
+    except csv.Error as exc:
+        out.issues.append(ImportIssue(name, reader.line_num, "(file)", f"unreadable CSV: {exc}"))
 
 
 def find_files(directory: Path) -> dict[str, Path]:
@@ -83,6 +224,7 @@ class _Validator:
         self.session = session
         self.issues: list[ImportIssue] = []
         self.codes: dict[str, set[str]] = {}
+        self.flagged: set[tuple[str, int, str]] = set()  # (file, line, field) holding bad text
 
     def existing(self, table: str) -> set[str]:
         column = {
@@ -105,7 +247,14 @@ class _Validator:
         return self.codes[table]
 
     def issue(self, file: str, line: int, field: str, reason: str) -> None:
-        self.issues.append(ImportIssue(file, line, field, reason))
+        if (file, line, field) not in self.flagged:  # its bad text is the problem to report
+            self.issues.append(ImportIssue(file, line, field, reason))
+
+    def read(self, path: Path) -> list[tuple[int, Raw]]:
+        found = read_rows(path)
+        self.issues += found.issues
+        self.flagged |= {(path.name, line, field) for line, field in found.flagged}
+        return found.rows
 
 
 KEY = {"assets": "serial", "parts": "sku"}
@@ -139,7 +288,7 @@ def validate(session: Session, files: dict[str, Path]) -> dict[str, list[Row]]:
             continue
         name = files[table].name
         parsed[table] = []
-        raw_rows = raws[table] = read_rows(files[table])
+        raw_rows = raws[table] = v.read(files[table])
         for line, raw in raw_rows:
             try:
                 parsed[table].append((line, schema.model_validate(raw)))

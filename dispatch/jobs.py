@@ -4,6 +4,7 @@ edited while still unplanned or planned, moved only along the lifecycle."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -209,14 +210,22 @@ def free_cancelled(session: Session, job: m.Job) -> None:
     from dispatch.parts import release_for_job
 
     release_for_job(session, job)
-    routes = session.scalars(
+    take_off_routes(session, job)
+
+
+def take_off_routes(session: Session, job: m.Job, plan_ids: Collection[int] | None = None) -> None:
+    """Remove ``job``'s visits (and the pick-up booked with it) from the routes of live plans
+    (of ``plan_ids`` only, if given), renumbering each route and bumping its version so quotes
+    re-read it and a racing booking or move retries."""
+    q = (
         select(m.Route)
         .join(m.Visit, m.Visit.route_id == m.Route.id)
         .join(m.Plan, m.Plan.id == m.Route.plan_id)
         .where(m.Visit.job_id == job.id, m.Plan.status != m.PlanStatus.SUPERSEDED)
-        .with_for_update()
-    ).all()
-    for route in routes:
+    )
+    if plan_ids is not None:
+        q = q.where(m.Plan.id.in_(list(plan_ids)))
+    for route in session.scalars(q.with_for_update()).unique().all():
         visits = list(
             session.scalars(select(m.Visit).where(m.Visit.route_id == route.id).order_by(m.Visit.seq))
         )

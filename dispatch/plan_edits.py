@@ -10,6 +10,7 @@ is ``UPDATE route ... WHERE version = <read>``, and a lost race is a 409 "reload
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, cast
@@ -19,9 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dispatch import models as m
+from dispatch.day_plans import held_elsewhere
 from dispatch.errors import ConflictError, InvalidInputError, NotFoundError
 from dispatch.field_state import RouteSplit, StoredVisit, split_route
+from dispatch.jobs import take_off_routes
 from dispatch.lifecycle import transition
+from dispatch.parts import reserve_for_job
 from dispatch.plan_export import load_plan, plan_document
 from dispatch.planning import PLANNABLE, TerritoryDay, load_day, local_midnight
 from solver import Problem, Reason, Route, Solution, Status, Step, StepType, Summary, Unassigned, check
@@ -54,7 +58,9 @@ def _plan_job_ids(plan: m.Plan) -> set[int]:
     }
 
 
-def plan_day(session: Session, plan: m.Plan, now: datetime | None = None) -> TerritoryDay:
+def plan_day(
+    session: Session, plan: m.Plan, now: datetime | None = None, extra: Collection[int] = ()
+) -> TerritoryDay:
     """The territory-day the plan was made for, from today's data, with every job the plan
     holds whatever its status now (so its routes can be checked as stored). Once the plan's
     days have begun (``now`` inside them), its routes resume from where each engineer's day
@@ -64,9 +70,8 @@ def plan_day(session: Session, plan: m.Plan, now: datetime | None = None) -> Ter
     origin = local_midnight(plan.day, territory.timezone)
     if now is not None and origin <= now < origin + timedelta(days=plan.days):
         as_of = now if as_of is None else max(as_of, now)
-    return load_day(
-        session, territory, plan.day, as_of, plan.days, include=_plan_job_ids(plan), plan=plan
-    )
+    include = _plan_job_ids(plan) | set(extra)
+    return load_day(session, territory, plan.day, as_of, plan.days, include=include, plan=plan, present=now)
 
 
 def _history(td: TerritoryDay, route: m.Route) -> RouteSplit | None:
@@ -216,7 +221,12 @@ def move_job(
 ) -> dict[str, Any]:
     """Move a job of a draft or published plan to ``move.engineer`` if the checker accepts
     both changed routes; store the re-timed routes, bump their versions, and return the plan.
-    On a day under way the routes resume at ``now`` from where each engineer is."""
+    On a day under way the routes resume at ``now`` from where each engineer is.
+
+    A job of the territory that is not in the plan may be moved in too (one created since, or
+    one on another day's published plan: moving it here on purpose takes it off that day, so
+    it stays on one published route). On a published plan its parts follow it to the van or
+    depot that now serves it."""
     now = now or m.utcnow()
     plan = load_plan(session, plan_id)
     if plan.status is m.PlanStatus.SUPERSEDED:
@@ -224,8 +234,16 @@ def move_job(
     job = session.scalars(select(m.Job).where(m.Job.code == move.job)).one_or_none()
     source = next((r for r in plan.routes for v in r.visits if job and v.job_id == job.id), None)
     left_out = next((u for u in plan.unassigned if job and u.job_id == job.id), None)
-    if job is None or (source is None and left_out is None):
-        raise NotFoundError("job", f"no job {move.job!r} in plan {plan_id}")
+    if job is None or (
+        source is None
+        and left_out is None
+        and session.get_one(m.Site, job.site_id).territory_id != plan.territory_id
+    ):
+        raise NotFoundError("job", f"no job {move.job!r} in plan {plan_id}'s territory")
+    territory = session.get_one(m.Territory, plan.territory_id)
+    span = {plan.day + timedelta(days=k) for k in range(plan.days)}
+    held = held_elsewhere(session, plan.territory_id, span, now, territory.timezone, job_ids=[job.id])
+    taken_from = held.get(job.id) if source is None and left_out is None else None
     if job.status not in PLANNABLE:
         raise ConflictError("job", f"job {job.code} is {job.status}; only jobs not yet under way can move")
     engineer = session.scalars(
@@ -242,7 +260,7 @@ def move_job(
         select(m.Shift).where(m.Shift.engineer_id == engineer.id, m.Shift.day == day)
     ).one_or_none()
 
-    td = plan_day(session, plan, now)
+    td = plan_day(session, plan, now, extra=[job.id])
     sids = {i: s for s, i in td.shift_ids.items()}
     target_sid = sids.get(shift_row.id) if shift_row else None
     if shift_row is None or target_sid is None:
@@ -348,9 +366,13 @@ def move_job(
 
     if left_out is not None:
         plan.unassigned.remove(left_out)
+    if taken_from is not None:
+        take_off_routes(session, job, [taken_from.plan_id])
     if plan.status is m.PlanStatus.PUBLISHED and job.status is m.JobStatus.NEW:
         transition(session, job, m.JobStatus.SCHEDULED, actor=actor, note=f"moved in plan {plan_id}")
     job.engineer_id, job.pinned = engineer.id, move.pin
+    if plan.status is m.PlanStatus.PUBLISHED:
+        reserve_for_job(session, job, engineer.id)  # parts follow the job to whoever now has it
     _update_kpis(plan, left_out)
     session.flush()
     return plan_document(session, plan.id)

@@ -21,8 +21,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from dispatch import models as m
-from dispatch.day_plans import MAX_HORIZON_DAYS, current_plan
-from dispatch.db import make_engine, session_factory, transaction
+from dispatch.day_plans import MAX_HORIZON_DAYS, current_plan, held_elsewhere
+from dispatch.db import hold_write_lock, make_engine, session_factory, transaction
 from dispatch.errors import InvalidInputError, NotFoundError
 from dispatch.field_state import (
     FieldState,
@@ -123,6 +123,7 @@ def load_day(
     include: Collection[int] = (),
     ordered_at: datetime | None = None,
     plan: m.Plan | None = None,
+    present: datetime | None = None,
 ) -> TerritoryDay:
     """The solver's view of a territory-day. With ``as_of`` (in-day re-planning) each route
     resumes from where the engineer's day stands (`dispatch.field_state`): a visit under way
@@ -132,7 +133,9 @@ def load_day(
     from ``plan``, default the plan of record) are history: kept in ``TerritoryDay.kept``, not
     planned again. A lunch whose window closed counts as taken; one the visit under way
     overruns moves to right after it (``notes`` says so). Jobs in ``include`` are loaded
-    whatever their status (checking a stored plan whose jobs moved on since).
+    whatever their status (checking a stored plan whose jobs moved on since); jobs another
+    published day not over at ``present`` (default ``as_of``, else now) holds are not
+    (`day_plans.held_elsewhere`: a job is on at most one published, unfinished route).
 
     Parts: each job's needs, each van's and territory depot's free stock (units held for jobs
     of this problem count as free: a new plan re-decides them), and stock held outside the
@@ -171,6 +174,8 @@ def load_day(
                     [_stored(v) for v in route.visits], states.get(route.engineer_id), as_of
                 )
     history = {j for st in states.values() for j in st.job_ids}
+    span = {day + timedelta(days=k) for k in range(days)}
+    held_by = held_elsewhere(session, territory.id, span, present or as_of or m.utcnow(), territory.timezone)
     jobs_rows = [
         jr
         for jr in session.scalars(
@@ -185,7 +190,8 @@ def load_day(
             .options(selectinload(m.Job.skills), selectinload(m.Job.windows))
             .order_by(m.Job.code)
         ).all()
-        if jr.id not in history or jr.status in PLANNABLE  # finished earlier, sent back for a return visit
+        if (jr.id not in history or jr.status in PLANNABLE)  # finished, then sent back for a return visit
+        and (jr.id not in held_by or jr.id in include)
     ]
     now = sec(as_of) if as_of is not None else None
     sites = {s.id: s for s in session.scalars(select(m.Site).where(m.Site.territory_id == territory.id))}
@@ -647,9 +653,19 @@ def create_run(
     as_of: datetime | None = None,
     days: int = 1,
 ) -> m.PlanRun:
-    """Queue a plan of ``days`` days from ``day``; with ``as_of`` it re-plans from that moment."""
+    """Queue a plan of ``days`` days from ``day``; with ``as_of`` it re-plans from that moment.
+
+    One active run per territory-day: while one is queued or running another is refused (409
+    naming it), here and, against a race past this check, by the index ``uq_plan_run_active``.
+    The run is held by this process (``worker``) until a worker claims it (`dispatch.run_watch`)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from dispatch.run_watch import worker_id
+
     if not 1 <= days <= 14:
         raise InvalidInputError("days", f"a horizon is 1 to 14 days (got {days})")
+    hold_write_lock(session)  # SQLite: a concurrent create waits here, then sees this one
+    _refuse_second_run(session, territory, day)
     run = m.PlanRun(
         id=str(uuid.uuid4()),
         territory_id=territory.id,
@@ -657,10 +673,37 @@ def create_run(
         requested_by=requested_by,
         as_of=as_of,
         days=days,
+        worker=worker_id(),
+        heartbeat_at=m.utcnow(),
     )
-    session.add(run)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(run)
+            session.flush()
+    except IntegrityError:  # a concurrent create committed first: name its run
+        _refuse_second_run(session, territory, day)
+        raise
     return run
+
+
+def _refuse_second_run(session: Session, territory: m.Territory, day: date) -> None:
+    """A 409 naming the territory-day's queued or running run, if it has one."""
+    from dispatch.errors import ConflictError
+
+    active = session.scalars(
+        select(m.PlanRun).where(
+            m.PlanRun.territory_id == territory.id,
+            m.PlanRun.day == day,
+            m.PlanRun.status.in_((m.RunStatus.QUEUED, m.RunStatus.RUNNING)),
+        )
+    ).first()
+    if active is not None:
+        raise ConflictError(
+            "day",
+            f"{territory.code} on {day} already has plan run {active.id} ({active.status.value}); "
+            "one run per territory-day at a time: wait for it to end",
+            extra={"active_run": {"id": active.id, "status": active.status.value}},
+        )
 
 
 def run_plan(
@@ -669,13 +712,21 @@ def run_plan(
     time_limit: float,
     *,
     on_stored: Callable[[Session, m.Plan], None] | None = None,
+    heartbeat_seconds: float | None = None,
 ) -> str:
     """Execute one queued run to the end; returns its final status. Never raises for a
-    failed plan: the run row says what went wrong, and nothing else is written."""
+    failed plan: whatever goes wrong once the run is claimed (loading the day included) ends
+    it ``failed`` with the reason, and nothing else is written. A run that is not queued (the
+    sweep ended it, or another worker claimed it) is left as it is.
+
+    While it executes, the run names this process and beats every ``heartbeat_seconds``
+    (default `run_watch.HEARTBEAT_SECONDS`), so the sweep can tell if this process dies."""
+    from dispatch.run_watch import HEARTBEAT_SECONDS
+
     engine = make_engine(database_url)
     factory = session_factory(engine)
     try:
-        return _run(factory, run_id, time_limit, on_stored)
+        return _run(factory, run_id, time_limit, on_stored, heartbeat_seconds or HEARTBEAT_SECONDS)
     finally:
         engine.dispose()
 
@@ -685,14 +736,18 @@ def _run(
     run_id: str,
     time_limit: float,
     on_stored: Callable[[Session, m.Plan], None] | None,
+    heartbeat_seconds: float,
 ) -> str:
+    from dispatch import run_watch
+
+    me = run_watch.worker_id()
     with transaction(factory) as s:
+        claimed = run_watch.claim(s, run_id, me)
         run = s.get(m.PlanRun, run_id)
         if run is None:
             raise NotFoundError("run", f"no plan run {run_id!r}")
-        run.status = m.RunStatus.RUNNING
-        territory = s.get_one(m.Territory, run.territory_id)
-        td = load_day(s, territory, run.day, run.as_of, run.days)
+    if not claimed:
+        return run.status.value
     last_write = [0.0]
 
     def progress(elapsed: float, objective: int) -> None:
@@ -701,30 +756,33 @@ def _run(
             return
         last_write[0] = now
         with transaction(factory) as s:
-            r = s.get_one(m.PlanRun, run_id)
-            r.progress, r.best_objective = min(0.99, elapsed / time_limit), objective
+            run_watch.report(s, run_id, me, min(0.99, elapsed / time_limit), objective)
 
-    started = time.monotonic()
     try:
-        solution = solve(td.problem, SolveParams(time_limit=time_limit), progress=progress)
-        report = check(td.problem, solution)
-        if not report.feasible:
-            rules = Counter(v.rule.value for v in report.violations if v.hard)
-            raise RuntimeError(f"the checker rejected the plan ({dict(rules)}); nothing stored")
-        with transaction(factory) as s:
-            plan = store_plan(s, td, solution, time.monotonic() - started)
-            if on_stored is not None:
-                on_stored(s, plan)
-            run = s.get_one(m.PlanRun, run_id)
-            run.status, run.progress, run.plan_id = m.RunStatus.SUCCEEDED, 1.0, plan.id
-            run.best_objective, run.finished_at = solution.summary.cost, m.utcnow()
+        with run_watch.Heartbeat(factory, run_id, me, heartbeat_seconds):
+            with transaction(factory) as s:
+                territory = s.get_one(m.Territory, run.territory_id)
+                td = load_day(s, territory, run.day, run.as_of, run.days, present=run.created_at)
+            started = time.monotonic()
+            solution = solve(td.problem, SolveParams(time_limit=time_limit), progress=progress)
+            report = check(td.problem, solution)
+            if not report.feasible:
+                rules = Counter(v.rule.value for v in report.violations if v.hard)
+                raise RuntimeError(f"the checker rejected the plan ({dict(rules)}); nothing stored")
+            with transaction(factory) as s:
+                plan = store_plan(s, td, solution, time.monotonic() - started)
+                if on_stored is not None:
+                    on_stored(s, plan)
+                if not run_watch.succeed(s, run_id, me, plan.id, solution.summary.cost):
+                    raise RuntimeError("the run was ended while it searched; nothing stored")
         return m.RunStatus.SUCCEEDED.value
-    except Exception as exc:  # recorded on the run; the plan transaction has rolled back
+    except BaseException as exc:  # recorded on the run; the plan transaction has rolled back
         with transaction(factory) as s:
-            run = s.get_one(m.PlanRun, run_id)
-            run.status, run.finished_at = m.RunStatus.FAILED, m.utcnow()
-            run.message = f"{type(exc).__name__}: {exc}"[:2000]
-        return m.RunStatus.FAILED.value
+            run_watch.end_run(s, run_id, f"{type(exc).__name__}: {exc}", worker=me)
+            status = s.get_one(m.PlanRun, run_id).status.value
+        if not isinstance(exc, Exception):  # interrupted (Ctrl-C, exit): recorded, and on it goes
+            raise
+        return status
 
 
 def open_jobs(session: Session, territory: m.Territory) -> int:
@@ -740,11 +798,19 @@ def publish(
 ) -> m.Plan:
     """Make a draft the plan of record: the previous published plan of that territory-day is
     superseded, planned jobs become ``scheduled`` (or ``dispatched``) with their engineer, and
-    jobs the new plan no longer visits go back to ``new``. One transaction (the caller's)."""
+    jobs the new plan no longer visits go back to ``new``. One transaction (the caller's).
+
+    A job is on at most one published, unfinished route: a plan holding a job that a published
+    plan of another day not over at ``now`` still holds is refused (409 naming them), under the
+    locks on the jobs' rows, so two publishes of adjacent days cannot both take one job. Visits
+    a re-plan kept as history (finished before the plan was made, or under way) are published
+    as they are."""
     from dispatch.errors import ConflictError
-    from dispatch.lifecycle import transition
+    from dispatch.lifecycle import FIXED, transition
     from dispatch.parts import release_for_job, reserve_for_job
 
+    moment = now or m.utcnow()
+    hold_write_lock(session)
     plan = session.scalars(
         select(m.Plan).where(m.Plan.id == plan_id).options(selectinload(m.Plan.routes)).with_for_update()
     ).one_or_none()
@@ -762,13 +828,35 @@ def publish(
         .with_for_update()
     ).all()
     target = m.JobStatus.DISPATCHED if dispatch_now else m.JobStatus.SCHEDULED
-    planned: dict[int, int] = {
-        v.job_id: r.engineer_id for r in plan.routes for v in r.visits if v.job_id is not None
+    visits = {v.job_id: (r, v) for r in plan.routes for v in r.visits if v.job_id is not None}
+    jobs = {
+        j.id: j
+        for j in session.scalars(
+            select(m.Job).where(m.Job.id.in_(visits)).order_by(m.Job.id).with_for_update()
+        )
     }
-    jobs = {j.id: j for j in session.scalars(select(m.Job).where(m.Job.id.in_(planned)).with_for_update())}
+    finished = (m.JobStatus.COMPLETED, m.JobStatus.INCOMPLETE)
+    history = {
+        j
+        for j, (_, v) in visits.items()
+        if jobs[j].status in FIXED or (jobs[j].status in finished and v.end <= plan.created_at)
+    }
+    planned: dict[int, int] = {j: r.engineer_id for j, (r, _) in visits.items() if j not in history}
+    territory = session.get_one(m.Territory, plan.territory_id)
+    span = {plan.day + timedelta(days=k) for k in range(plan.days)}
+    taken = held_elsewhere(session, plan.territory_id, span, moment, territory.timezone, job_ids=planned)
+    if taken:
+        listed = "; ".join(
+            f"{jobs[j].code} is on published plan {h.plan_id} for {h.day}" for j, h in sorted(taken.items())
+        )
+        raise ConflictError(
+            "plan",
+            f"{len(taken)} job(s) of plan {plan_id} are on another day's published plan: {listed}; "
+            "plan this day again, or move a job here on purpose (which takes it off the other day)",
+        )
     for job_id, engineer_id in planned.items():
         job = jobs[job_id]
-        if job.status in (m.JobStatus.COMPLETED, m.JobStatus.CANCELLED, m.JobStatus.INCOMPLETE):
+        if job.status in (*finished, m.JobStatus.CANCELLED):
             raise ConflictError(
                 "plan", f"job {job.code} is {job.status} since plan {plan_id} was made; plan again"
             )
@@ -782,11 +870,10 @@ def publish(
     sources = _depot_sources(session, plan)
     for job_id, engineer_id in planned.items():  # the plan of record holds the parts it needs
         reserve_for_job(session, jobs[job_id], engineer_id, sources.get(job_id))
-    moment = now or m.utcnow()
-    _announce_etas(session, plan, previous, moment)
+    _announce_etas(session, plan, previous, moment, set(planned))
     for old in previous:
         old.status = m.PlanStatus.SUPERSEDED
-        dropped = {v.job_id for r in old.routes for v in r.visits if v.job_id is not None} - set(planned)
+        dropped = {v.job_id for r in old.routes for v in r.visits if v.job_id is not None} - set(visits)
         for job in session.scalars(select(m.Job).where(m.Job.id.in_(dropped))):
             if job.status in (m.JobStatus.SCHEDULED, m.JobStatus.DISPATCHED):
                 transition(session, job, m.JobStatus.NEW, actor=actor, note=f"not in plan {plan_id}")
@@ -795,7 +882,7 @@ def publish(
     from dispatch.escalation import escalate  # a new plan of record may put promises at risk
 
     session.flush()
-    escalate(session, plan.published_at, territory=session.get_one(m.Territory, plan.territory_id).code)
+    escalate(session, plan.published_at, territory=territory.code)
     return plan
 
 
@@ -822,15 +909,18 @@ def _depot_sources(session: Session, plan: m.Plan) -> dict[int, int]:
     return out
 
 
-def _announce_etas(session: Session, plan: m.Plan, previous: Sequence[m.Plan], now: datetime) -> None:
-    """Outbox a new ETA window for every planned job whose start differs from the plan it
-    replaces (or that had none): what a customer would want a message about."""
+def _announce_etas(
+    session: Session, plan: m.Plan, previous: Sequence[m.Plan], now: datetime, planned: set[int]
+) -> None:
+    """Outbox a new ETA window for every ``planned`` job (not those the plan keeps as history)
+    whose start differs from the plan it replaces (or that had none): what a customer would
+    want a message about."""
     from dispatch import notify
 
     before = {
         v.job_id: v.start for old in previous for r in old.routes for v in r.visits if v.job_id is not None
     }
-    visits = {v.job_id: v for r in plan.routes for v in r.visits if v.job_id is not None}
+    visits = {v.job_id: v for r in plan.routes for v in r.visits if v.job_id in planned}
     if not visits:
         return
     jobs = session.scalars(

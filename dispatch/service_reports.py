@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from dispatch import models as m
-from dispatch.engineer_day import own_job
+from dispatch.engineer_day import check_today, own_job
 from dispatch.errors import ConflictError, InvalidInputError
 from dispatch.jobs import parts_by_sku
 from dispatch.lifecycle import INCOMPLETE_REASONS, transition
@@ -59,7 +59,9 @@ def _validate(report: VisitReport) -> None:
 def submit_report(
     session: Session, who: Principal, code: str, report: VisitReport, *, now: datetime | None = None
 ) -> tuple[m.Job, m.ServiceReport]:
-    """Finish the engineer's visit to job ``code`` and write its report (caller's transaction)."""
+    """Finish the engineer's visit to job ``code`` and write its report (caller's transaction).
+    Only a visit on today's route or under way (`engineer_day.check_today`, on ``now``: the API
+    passes its clock, which tests pin; default the real time)."""
     _validate(report)
     now = now or m.utcnow()
     job = own_job(session, who, code, lock=True)
@@ -67,6 +69,7 @@ def submit_report(
     existing = session.get(m.ServiceReport, job.id)
     if existing is not None and existing.outcome is m.JobStatus.COMPLETED:
         raise ConflictError("report", f"job {code} already has its final report")
+    check_today(session, who, job, now, "job")
     if job.status is not m.JobStatus.ON_SITE:
         raise ConflictError("status", f"job {code} is {job.status}; a report closes an on-site visit")
     on_site = [e for e in job.events if e.to_status is m.JobStatus.ON_SITE]

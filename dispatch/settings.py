@@ -21,6 +21,15 @@ class Settings(BaseSettings):
     )
     plan_time_limit: float = Field(default=20.0, gt=0, description="Solver seconds per territory plan.")
     plan_workers: int = Field(default=2, ge=1, description="Territories planned in parallel.")
+    run_stale_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A queued or running plan run whose holder has not beat for this long (it beats "
+        "every 2 s) is failed by the sweep; on this host a holder whose process is gone is failed at once.",
+    )
+    run_sweep_seconds: float = Field(
+        default=5.0, gt=0, description="How often each API process sweeps for runs whose process stopped."
+    )
     warranty_sla_policy: str = Field(default="BASIC", description="SLA policy code for warranty work.")
     chargeable_sla_policy: str = Field(
         default="BASIC", description="SLA policy code for chargeable work (no contract, no warranty)."
@@ -31,6 +40,12 @@ class Settings(BaseSettings):
     quote_ttl_seconds: int = Field(default=300, gt=0, description="How long a booking quote holds.")
     tile_url: str = Field(default="", description="Board map tiles, {z}/{x}/{y} URL; empty: none (offline).")
     tile_attribution: str = Field(default="", description="The tile provider's credit, shown on the map.")
+    max_request_bytes: int = Field(
+        default=2 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body the API reads (413 above it); its largest real request is a "
+        "few kilobytes.",
+    )
 
 
 @lru_cache(maxsize=1)

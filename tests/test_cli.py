@@ -1,17 +1,24 @@
-"""`dispatch solve`: exit 0 with a checked plan, 2 with a one-line error for any bad input."""
+"""`dispatch solve`: exit 0 with a checked plan, 2 with a one-line error for any bad input; and
+`dispatch import`: exit 2 with a `file:line: field: reason` line per problem, never a traceback."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from dispatch import models as m
 from dispatch.cli import app
+from dispatch.db import make_engine
+from dispatch.demo import DEMO_DATA
 from dispatch.formats import load_problem
 from dispatch.formats.native import schema_text
+from dispatch.settings import get_settings
 from solver import Route, Solution, Status, Step, StepType, Summary, Unassigned, check
 from solver.model import Reason
 
@@ -147,3 +154,58 @@ def test_schema_command_prints_the_committed_schema() -> None:
     result = runner.invoke(app, ["schema"])
     assert result.exit_code == 0
     assert result.stdout == schema_text()
+
+
+def _corrupt_csv(data: Path) -> list[str]:
+    """A NUL in one job, a byte that is not UTF-8 in another: the lines the CLI must print."""
+    jobs = data / "jobs.csv"
+    lines = jobs.read_bytes().split(b"\n")
+    lines[2] = lines[2].replace(b"pressure", b"press\x00ure", 1)
+    lines[4] = lines[4].replace(b"J00004", b"J0\xe90004", 1)
+    jobs.write_bytes(b"\n".join(lines))
+    return [
+        "error: jobs.csv:3: description: a NUL byte (\\x00) is not allowed in text",
+        "error: jobs.csv:5: code: invalid UTF-8 byte 0xe9 (the file must be UTF-8)",
+    ]
+
+
+def _corrupt_json(data: Path) -> list[str]:
+    """Territories as JSON: an escaped NUL, a lone surrogate and a raw byte that is not UTF-8."""
+    (data / "territories.csv").unlink()
+    (data / "territories.json").write_bytes(
+        b'[{"code": "GZ", "name": "Guang\\u0000zhou", "timezone": "Asia/Shanghai"},\n'
+        b' {"code": "SZ", "name": "Shen\\udc00zhen", "timezone": "Asia/Shanghai"},\n'
+        b' {"code": "FD", "name": "Foshan\xa0Dongguan", "timezone": "Asia/Shanghai"}]\n'
+    )
+    return [
+        "error: territories.json:1: name: a NUL byte (\\x00) is not allowed in text",
+        "error: territories.json:2: name: lone surrogate \\udc00 (not Unicode text)",
+        "error: territories.json:3: name: invalid UTF-8 byte 0xa0 (the file must be UTF-8)",
+    ]
+
+
+@pytest.mark.parametrize("corrupt", [_corrupt_csv, _corrupt_json], ids=["csv", "json"])
+def test_import_reports_nul_and_bad_bytes_by_line_and_imports_nothing(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, corrupt: Any
+) -> None:
+    """Exit 2 with one ``file:line: field: reason`` line per bad byte, not a traceback; on
+    PostgreSQL a NUL would otherwise reach the driver, on SQLite it would be stored."""
+    data = tmp_path / "data"
+    shutil.copytree(DEMO_DATA, data)
+    expected = corrupt(data)
+    monkeypatch.setenv("DISPATCH_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["import", str(data)])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == expected
+    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            for table in (m.Territory, m.Engineer, m.Job):
+                assert conn.scalar(select(func.count()).select_from(table)) == 0
+    finally:
+        engine.dispose()

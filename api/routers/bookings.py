@@ -19,7 +19,7 @@ from api.schemas.bookings import (
     QuoteOut,
     ReservedPartOut,
 )
-from api.schemas.common import WindowOut
+from api.schemas.common import Code, WindowOut
 from dispatch import booking as svc
 from dispatch.db import transaction
 
@@ -27,7 +27,10 @@ router = APIRouter(tags=["bookings"])
 
 
 @router.post(
-    "/bookings/quote", response_model=QuoteOut, status_code=status.HTTP_201_CREATED, **guard(*BOOKERS)
+    "/bookings/quote",
+    response_model=QuoteOut,
+    status_code=status.HTTP_201_CREATED,
+    **guard(*BOOKERS, errors=[404, 409]),
 )
 def quote(body: QuoteIn, request: Request, sessions: Sessions, user: User, now: Now) -> QuoteOut:
     """Entitlement, SLA deadline, parts, and real slots for a caller; valid for a few minutes."""
@@ -45,7 +48,11 @@ def quote(body: QuoteIn, request: Request, sessions: Sessions, user: User, now: 
     "/bookings",
     response_model=BookingOut,
     status_code=status.HTTP_201_CREATED,
-    **guard(*BOOKERS, responses={200: {"description": "A retry: the booking made the first time"}}),
+    **guard(
+        *BOOKERS,
+        errors=[404, 409],
+        responses={200: {"description": "A retry: the booking made the first time", "model": BookingOut}},
+    ),
 )
 def confirm(
     body: BookingIn,
@@ -53,9 +60,13 @@ def confirm(
     sessions: Sessions,
     user: User,
     now: Now,
-    idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=80)],
+    idempotency_key: Annotated[
+        str, Header(alias="Idempotency-Key", min_length=1, max_length=80, pattern=r"^[!-~]{1,80}$")
+    ],
 ) -> BookingOut:
-    """Book a quoted slot. 409 with fresh ``alternatives`` if it was taken or the quote expired."""
+    """Book a quoted slot. 409 with fresh ``alternatives`` if it was taken or the quote expired.
+    The ``Idempotency-Key`` is the caller's own: a retry with it answers 200 with that caller's
+    booking; another caller's same key is a request of their own."""
     r = svc.confirm(sessions, body.quote_id, body.slot_id, idempotency_key, actor=user.actor, now=now)
     if not r.created:
         response.status_code = status.HTTP_200_OK
@@ -74,8 +85,8 @@ def confirm(
     )
 
 
-@router.get("/jobs/{code}/status", response_model=CustomerStatusOut, **guard(*BOOKERS))
-def customer_status(code: str, sessions: Sessions, now: Now) -> CustomerStatusOut:
+@router.get("/jobs/{code}/status", response_model=CustomerStatusOut, **guard(*BOOKERS, errors=[404]))
+def customer_status(code: Code, sessions: Sessions, now: Now) -> CustomerStatusOut:
     """What the customer is told: status in plain words, booked window, engineer's ETA window."""
     with sessions() as s:
         st = svc.customer_status(s, code, now=now)

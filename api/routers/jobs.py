@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
 from sqlalchemy.orm import Session
 
 from api.deps import BOOKERS, STAFF, Now, Sessions, User, guard
-from api.schemas.common import Limit, Offset, WindowOut
+from api.schemas.common import Code, Limit, Note, Offset, WindowOut
 from api.schemas.jobs import EventOut, JobIn, JobOut, JobPatch, StatusIn
 from dispatch import jobs as svc
 from dispatch import models as m
@@ -46,12 +48,12 @@ def job_out(s: Session, job: m.Job) -> JobOut:
     )
 
 
-@router.get("", response_model=list[JobOut], **guard(*BOOKERS))
+@router.get("", response_model=list[JobOut], **guard(*BOOKERS, errors=[404]))
 def list_jobs(
     sessions: Sessions,
-    territory: str | None = None,
+    territory: Code | None = None,
     status: m.JobStatus | None = None,
-    site: str | None = None,
+    site: Code | None = None,
     limit: Limit = 200,
     offset: Offset = 0,
 ) -> list[JobOut]:
@@ -60,7 +62,9 @@ def list_jobs(
         return [job_out(s, j) for j in rows]
 
 
-@router.post("", response_model=JobOut, status_code=status.HTTP_201_CREATED, **guard(*BOOKERS))
+@router.post(
+    "", response_model=JobOut, status_code=status.HTTP_201_CREATED, **guard(*BOOKERS, errors=[404, 409])
+)
 def create_job(body: JobIn, sessions: Sessions, user: User, now: Now) -> JobOut:
     new = svc.NewJob(
         **body.model_dump(exclude={"windows"}),
@@ -70,14 +74,14 @@ def create_job(body: JobIn, sessions: Sessions, user: User, now: Now) -> JobOut:
         return job_out(s, svc.create_job(s, new, actor=user.actor, now=now))
 
 
-@router.get("/{code}", response_model=JobOut, **guard(*ALL))
-def get_job(code: str, sessions: Sessions, user: User) -> JobOut:
+@router.get("/{code}", response_model=JobOut, **guard(*ALL, errors=[404]))
+def get_job(code: Code, sessions: Sessions, user: User) -> JobOut:
     with sessions() as s:
         return job_out(s, svc.get_job(s, code, user))
 
 
-@router.patch("/{code}", response_model=JobOut, **guard(*STAFF))
-def update_job(code: str, body: JobPatch, sessions: Sessions, user: User) -> JobOut:
+@router.patch("/{code}", response_model=JobOut, **guard(*STAFF, errors=[404, 409]))
+def update_job(code: Code, body: JobPatch, sessions: Sessions, user: User) -> JobOut:
     fields = body.model_dump(exclude_unset=True, exclude={"windows"})
     if body.windows is not None:
         fields["windows"] = [(w.start, w.end) for w in body.windows]
@@ -85,22 +89,22 @@ def update_job(code: str, body: JobPatch, sessions: Sessions, user: User) -> Job
         return job_out(s, svc.update_job(s, code, svc.JobChanges(**fields), actor=user.actor))
 
 
-@router.post("/{code}/status", response_model=JobOut, **guard(*STAFF))
-def change_status(code: str, body: StatusIn, sessions: Sessions, user: User) -> JobOut:
+@router.post("/{code}/status", response_model=JobOut, **guard(*STAFF, errors=[404, 409]))
+def change_status(code: Code, body: StatusIn, sessions: Sessions, user: User) -> JobOut:
     """Any lifecycle step, by a dispatcher (engineers use ``/me/jobs/{code}/status``)."""
     with transaction(sessions) as s:
         job = svc.change_status(s, code, body.status, user, note=body.note, reason=body.reason)
         return job_out(s, job)
 
 
-@router.post("/{code}/cancel", response_model=JobOut, **guard(*BOOKERS))
-def cancel_job(code: str, sessions: Sessions, user: User, note: str = "") -> JobOut:
+@router.post("/{code}/cancel", response_model=JobOut, **guard(*BOOKERS, errors=[404, 409]))
+def cancel_job(code: Code, sessions: Sessions, user: User, note: Annotated[Note, Query()] = "") -> JobOut:
     """The customer called it off (agents may do this; it frees the visit in the plan)."""
     with transaction(sessions) as s:
         return job_out(s, svc.change_status(s, code, m.JobStatus.CANCELLED, user, note=note))
 
 
-@router.get("/{code}/events", response_model=list[EventOut], **guard(*ALL))
-def job_events(code: str, sessions: Sessions, user: User) -> list[EventOut]:
+@router.get("/{code}/events", response_model=list[EventOut], **guard(*ALL, errors=[404]))
+def job_events(code: Code, sessions: Sessions, user: User) -> list[EventOut]:
     with sessions() as s:
         return [EventOut.model_validate(e) for e in svc.events(s, code, user)]

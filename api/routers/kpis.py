@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 from pydantic import Field
 
 from api.deps import BOOKERS, STAFF, Now, Sessions, User, guard
-from api.schemas.common import Body
+from api.schemas.common import JSON_INT, Body, Code, Day, Note
 from api.schemas.kpis import KpisOut
 from dispatch import kpi
 from dispatch.db import transaction
@@ -18,26 +17,26 @@ router = APIRouter(tags=["kpis"])
 
 
 class SurveyIn(Body):
-    csat: int = Field(ge=1, le=5, description="Satisfaction, 1 (poor) to 5 (excellent).")
-    nps: int = Field(ge=0, le=10, description="How likely to recommend us, 0 to 10.")
-    comment: str = Field(default="", max_length=2000, pattern=r"^[^\x00]*$")
+    csat: Annotated[int, Field(ge=1, le=5, description="Satisfaction, 1 (poor) to 5 (excellent)."), JSON_INT]
+    nps: Annotated[int, Field(ge=0, le=10, description="How likely to recommend us, 0 to 10."), JSON_INT]
+    comment: Note = ""
 
 
-@router.get("/kpis", response_model=KpisOut, **guard(*STAFF))
+@router.get("/kpis", response_model=KpisOut, **guard(*STAFF, errors=[404]))
 def get_kpis(
     sessions: Sessions,
     now: Now,
-    start: Annotated[date, Query(description="First reported-on day (local).")],
-    end: Annotated[date, Query(description="Last reported-on day (local).")],
-    territory: str | None = None,
+    start: Annotated[Day, Query(description="First reported-on day (local).")],
+    end: Annotated[Day, Query(description="Last reported-on day (local).")],
+    territory: Code | None = None,
 ) -> KpisOut:
     """SLA attainment, first-time fix, response time, travel, utilisation, CSAT and NPS."""
     with sessions() as s:
         return KpisOut.model_validate(kpi.kpis(s, start, end, territory=territory, now=now).as_dict())
 
 
-@router.post("/jobs/{code}/survey", status_code=status.HTTP_201_CREATED, **guard(*BOOKERS))
-def record_survey(code: str, body: SurveyIn, sessions: Sessions, user: User) -> dict[str, Any]:
+@router.post("/jobs/{code}/survey", status_code=status.HTTP_201_CREATED, **guard(*BOOKERS, errors=[404, 409]))
+def record_survey(code: Code, body: SurveyIn, sessions: Sessions, user: User) -> dict[str, Any]:
     """The follow-up call's answers for a finished visit (once per job)."""
     with transaction(sessions) as s:
         survey = kpi.record_survey(s, code, body.csat, body.nps, body.comment, actor=user.actor)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import BOOKERS, STAFF, Sessions, User, guard
-from api.schemas.common import Out
+from api.schemas.common import Code, Out, Sku
 from dispatch import models as m
 from dispatch import parts as svc
 from dispatch.jobs import get_job
@@ -41,21 +41,25 @@ class ReservationOut(Out):
     place_code: str
 
 
-@router.get("/parts/{sku}/availability", response_model=list[PlaceOut], **guard(*BOOKERS, m.Role.ENGINEER))
+@router.get(
+    "/parts/{sku}/availability",
+    response_model=list[PlaceOut],
+    **guard(*BOOKERS, m.Role.ENGINEER, errors=[404]),
+)
 def availability(
-    sku: str,
+    sku: Sku,
     sessions: Sessions,
-    lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
-    lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
-    territory: str | None = None,
+    lat: Annotated[float | None, Query(ge=-90, le=90, allow_inf_nan=False)] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180, allow_inf_nan=False)] = None,
+    territory: Code | None = None,
 ) -> list[PlaceOut]:
     """Depots and vans with free units of a part, nearest first when lat/lon are given."""
     with sessions() as s:
         return [PlaceOut.model_validate(p) for p in svc.availability(s, sku, lat, lon, territory)]
 
 
-@router.get("/depots/{code}/stock", response_model=list[DepotStockOut], **guard(*STAFF))
-def depot_stock(code: str, sessions: Sessions) -> list[DepotStockOut]:
+@router.get("/depots/{code}/stock", response_model=list[DepotStockOut], **guard(*STAFF, errors=[404]))
+def depot_stock(code: Code, sessions: Sessions) -> list[DepotStockOut]:
     with sessions() as s:
         return [
             DepotStockOut(sku=p.sku, name=p.name, quantity=st.quantity, reserved=st.reserved)
@@ -63,8 +67,8 @@ def depot_stock(code: str, sessions: Sessions) -> list[DepotStockOut]:
         ]
 
 
-@router.get("/jobs/{code}/reservations", response_model=list[ReservationOut], **guard(*BOOKERS))
-def job_reservations(code: str, sessions: Sessions, user: User) -> list[ReservationOut]:
+@router.get("/jobs/{code}/reservations", response_model=list[ReservationOut], **guard(*BOOKERS, errors=[404]))
+def job_reservations(code: Code, sessions: Sessions, user: User) -> list[ReservationOut]:
     with sessions() as s:
         job = get_job(s, code, user)
         return [

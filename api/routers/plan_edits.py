@@ -16,7 +16,7 @@ from dispatch.db import transaction
 router = APIRouter(prefix="/plans", tags=["plans"])
 
 
-@router.post("/{plan_id}/moves", **guard(*STAFF))
+@router.post("/{plan_id:int}/moves", **guard(*STAFF, errors=[404, 409]))
 def move_job(plan_id: PlanId, body: MoveIn, sessions: Sessions, user: User, now: Now) -> dict[str, Any]:
     """Move a job; refused (409) with the violated rules if the two routes would break one.
     Answers the updated plan document."""
@@ -25,7 +25,7 @@ def move_job(plan_id: PlanId, body: MoveIn, sessions: Sessions, user: User, now:
         return svc.move_job(s, plan_id, move, actor=user.actor, now=now)
 
 
-@router.post("/{plan_id}/jobs/{code}/unpin", **guard(*STAFF))
+@router.post("/{plan_id:int}/jobs/{code}/unpin", **guard(*STAFF, errors=[404, 409]))
 def unpin_job(plan_id: PlanId, code: Code, sessions: Sessions) -> dict[str, Any]:
     """Let later re-plans move the job to whichever engineer suits best."""
     with transaction(sessions) as s:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
@@ -10,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import STAFF, Sessions, User, guard
 from api.runner import PlanRunner
-from api.schemas.common import PlanId
+from api.schemas.common import Code, Day, PlanId, RunId
 from api.schemas.plans import PlanSummary, PublishIn, ReplanIn, RunIn, RunOut
 from dispatch import models as m
 from dispatch import planning
@@ -58,7 +57,9 @@ def _start(request: Request, response: Response, run: RunOut, time_limit: float 
     return run
 
 
-@router.post("/runs", response_model=RunOut, status_code=status.HTTP_202_ACCEPTED, **guard(*STAFF))
+@router.post(
+    "/runs", response_model=RunOut, status_code=status.HTTP_202_ACCEPTED, **guard(*STAFF, errors=[404, 409])
+)
 def start_run(body: RunIn, request: Request, response: Response, sessions: Sessions, user: User) -> RunOut:
     """Queue a plan for a territory and day (or horizon); poll the run until it has a plan."""
     with transaction(sessions) as s:
@@ -67,7 +68,9 @@ def start_run(body: RunIn, request: Request, response: Response, sessions: Sessi
     return _start(request, response, run, body.time_limit)
 
 
-@router.post("/replan", response_model=RunOut, status_code=status.HTTP_202_ACCEPTED, **guard(*STAFF))
+@router.post(
+    "/replan", response_model=RunOut, status_code=status.HTTP_202_ACCEPTED, **guard(*STAFF, errors=[404, 409])
+)
 def replan(body: ReplanIn, request: Request, response: Response, sessions: Sessions, user: User) -> RunOut:
     """Re-plan the rest of a day from ``as_of``: work in progress stays, pins hold."""
     with transaction(sessions) as s:
@@ -77,24 +80,24 @@ def replan(body: ReplanIn, request: Request, response: Response, sessions: Sessi
     return _start(request, response, run, body.time_limit)
 
 
-@router.get("/runs/{run_id}", response_model=RunOut, **guard(*STAFF))
-def get_run(run_id: str, sessions: Sessions) -> RunOut:
+@router.get("/runs/{run_id}", response_model=RunOut, **guard(*STAFF, errors=[404]))
+def get_run(run_id: RunId, sessions: Sessions) -> RunOut:
     with sessions() as s:
         return _run_out(s, planning.get_run(s, run_id))
 
 
-@router.get("", response_model=list[PlanSummary], **guard(*STAFF))
+@router.get("", response_model=list[PlanSummary], **guard(*STAFF, errors=[404]))
 def list_plans(
     sessions: Sessions,
-    territory: str | None = None,
-    day: date | None = None,
+    territory: Code | None = None,
+    day: Day | None = None,
     status: m.PlanStatus | None = None,
 ) -> list[PlanSummary]:
     with sessions() as s:
         return [_summary(s, p) for p in planning.list_plans(s, territory, day, status)]
 
 
-@router.get("/{plan_id}", **guard(*STAFF))
+@router.get("/{plan_id:int}", **guard(*STAFF, errors=[404]))
 def get_plan(plan_id: PlanId, sessions: Sessions) -> dict[str, Any]:
     """Routes with visits and ETAs (territory local time), unassigned jobs with reasons, KPIs."""
     with sessions() as s:
@@ -102,8 +105,8 @@ def get_plan(plan_id: PlanId, sessions: Sessions) -> dict[str, Any]:
 
 
 @router.get(
-    "/{plan_id}/geojson",
-    **guard(*STAFF, responses={200: {"content": {"application/geo+json": {}}}}),
+    "/{plan_id:int}/geojson",
+    **guard(*STAFF, errors=[404], responses={200: {"content": {"application/geo+json": {}}}}),
     response_class=Response,
 )
 def get_plan_geojson(plan_id: PlanId, sessions: Sessions) -> Response:
@@ -115,7 +118,7 @@ def get_plan_geojson(plan_id: PlanId, sessions: Sessions) -> Response:
     return Response(json.dumps(doc), media_type="application/geo+json")
 
 
-@router.post("/{plan_id}/publish", response_model=PlanSummary, **guard(*STAFF))
+@router.post("/{plan_id:int}/publish", response_model=PlanSummary, **guard(*STAFF, errors=[404, 409]))
 def publish(plan_id: PlanId, sessions: Sessions, user: User, body: PublishIn | None = None) -> PlanSummary:
     """Make a draft the plan of record: its jobs become scheduled (or dispatched)."""
     with transaction(sessions) as s:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 
 from api.deps import STAFF, Now, Sessions, guard
-from api.schemas.common import Out
+from api.schemas.common import Code, Out
 from dispatch import models as m
 from dispatch.escalation import DEFAULT_RETURN_WAIT, Promise, at_risk
 
@@ -38,11 +38,11 @@ class AtRiskOut(Out):
     detail: str = Field(description="For people: which promise, and why it is raised.")
 
 
-@router.get("/at-risk", response_model=list[AtRiskOut], **guard(*STAFF))
+@router.get("/at-risk", response_model=list[AtRiskOut], **guard(*STAFF, errors=[404]))
 def list_at_risk(
     sessions: Sessions,
     now: Now,
-    territory: str | None = None,
+    territory: Code | None = None,
     kind: Annotated[Promise | None, Query(description="Only this promise.")] = None,
     threshold_minutes: Annotated[int, Query(ge=0, le=WEEK_MINUTES)] = 120,
     return_wait_minutes: Annotated[

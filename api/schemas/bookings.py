@@ -7,25 +7,29 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, Field
 
-from api.schemas.common import Body, Code, Level, Out, SkillName, WindowOut
-
-Sku = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
-Quantity = Annotated[int, Field(gt=0, le=100)]
-Serial = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_./-]+$")]
-# Free text a database can store: no NUL (PostgreSQL text and JSON refuse it).
-Text = Annotated[str, Field(max_length=2000, pattern=r"^[^\x00]*$")]
+from api.schemas.common import (
+    JSON_INT,
+    Body,
+    Code,
+    Day,
+    Note,
+    Out,
+    Parts,
+    RequiredSkills,
+    Serial,
+    WindowOut,
+)
 
 
 class QuoteIn(Body):
     site: Code = Field(description="The customer's site code.")
     asset: Serial | None = Field(default=None, description="Serial number of the appliance.")
-    description: Text = Field(default="", description="The problem, in the caller's words.")
-    skills: dict[SkillName, Level] = Field(min_length=1, examples=[{"water_heater": 1}])
-    duration_minutes: int = Field(gt=0, le=8 * 60, description="Expected time on site.")
-    parts: dict[Sku, Quantity] = Field(default_factory=dict, max_length=20, examples=[{"WH-VALVE": 1}])
-    preferred_days: list[date] | None = Field(
+    description: Note = Field(default="", description="The problem, in the caller's words.")
+    skills: RequiredSkills = Field(examples=[{"water_heater": 1}])
+    duration_minutes: Annotated[int, Field(gt=0, le=8 * 60, description="Expected time on site."), JSON_INT]
+    parts: Parts = Field(default_factory=dict, examples=[{"WH-VALVE": 1}])
+    preferred_days: Annotated[list[Day], Field(max_length=14)] | None = Field(
         default=None,
-        max_length=14,
         description="Days to offer, local to the territory; default: today and the two following days. "
         "Past days are refused.",
     )
@@ -78,8 +82,12 @@ class QuoteOut(Out):
 
 
 class BookingIn(Body):
-    quote_id: str = Field(min_length=1, max_length=36, pattern=r"^[0-9a-f-]+$", description="From the quote.")
-    slot_id: str = Field(min_length=1, max_length=40, pattern=r"^[0-9T:-]+$", examples=["2026-11-24T08:00"])
+    quote_id: str = Field(
+        min_length=1, max_length=36, pattern=r"^[0-9a-f-]{1,36}$", description="From the quote."
+    )
+    slot_id: str = Field(
+        min_length=1, max_length=40, pattern=r"^[0-9T:-]{1,40}$", examples=["2026-11-24T08:00"]
+    )
 
 
 class ReservedPartOut(Out):

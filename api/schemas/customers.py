@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from api.schemas.common import Body, Out
+from api.schemas.common import Body, Bool, Out
 
 
 class CreditHoldIn(Body):
-    on_hold: bool = Field(
+    on_hold: Bool = Field(
         description="true: put the customer on credit hold (quotes, bookings and new jobs are refused "
         "with 409 `customer`); false: release the hold."
     )

@@ -7,10 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field
 
-from api.schemas.common import Body, Out
+from api.schemas.common import CLOSED_MAP, JSON_INT, Body, LongText, Note, Out, Reason, Short, Sku
 from dispatch import models as m
-
-Sku = Annotated[str, Field(min_length=1, max_length=40)]
 
 
 class DepotOut(Out):
@@ -100,7 +98,7 @@ class MyStatusIn(Body):
     status: Literal[m.JobStatus.EN_ROUTE, m.JobStatus.ON_SITE] = Field(
         description="Completion goes through the report."
     )
-    note: str = Field(default="", max_length=2000)
+    note: Note = ""
 
 
 class MyStatusOut(Out):
@@ -111,22 +109,20 @@ class MyStatusOut(Out):
 
 class ReportIn(Body):
     outcome: Literal[m.JobStatus.COMPLETED, m.JobStatus.INCOMPLETE]
-    reason: str | None = Field(
+    reason: Reason | None = Field(
         default=None,
-        max_length=40,
         description="Required iff incomplete, e.g. needs_part.",
         examples=["needs_part"],
     )
-    work_done: str = Field(default="", max_length=4000)
-    parts_used: dict[Sku, Annotated[int, Field(ge=1, le=10_000)]] = Field(
-        default_factory=dict, max_length=100, examples=[{"WH-VALVE": 1}]
+    work_done: LongText = ""
+    parts_used: Annotated[
+        dict[Sku, Annotated[int, Field(ge=1, le=10_000), JSON_INT]],
+        Field(max_length=100, json_schema_extra=CLOSED_MAP),
+    ] = Field(default_factory=dict, examples=[{"WH-VALVE": 1}])
+    minutes_on_site: Annotated[int, Field(ge=0, le=7 * 24 * 60), JSON_INT] | None = Field(
+        default=None, description="Default: since the on-site report."
     )
-    minutes_on_site: int | None = Field(
-        default=None, ge=0, le=7 * 24 * 60, description="Default: since the on-site report."
-    )
-    signed_by: str = Field(
-        default="", max_length=120, description="Customer's sign-off; required when completed."
-    )
+    signed_by: Short = Field(default="", description="Customer's sign-off; required when completed.")
 
 
 class ReportOut(Out):

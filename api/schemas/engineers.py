@@ -3,31 +3,45 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from pydantic import AwareDatetime, Field, model_validator
+from pydantic_core import PydanticCustomError
 
-from api.schemas.common import Body, Code, Latitude, Level, Longitude, Out, SkillName
+from api.schemas.common import (
+    JSON_INT,
+    Body,
+    Bool,
+    Code,
+    Latitude,
+    Longitude,
+    Moment,
+    Name,
+    Out,
+    Phone,
+    Skills,
+)
 from dispatch import models as m
 
 
 class EngineerIn(Body):
     code: Code
-    name: str = Field(min_length=1, max_length=120)
+    name: Name
     territory: Code
     home_lat: Latitude
     home_lon: Longitude
-    phone: str = Field(default="", max_length=40)
-    skills: dict[SkillName, Level] = Field(default_factory=dict, examples=[{"aircon": 2, "fridge": 1}])
+    phone: Phone = ""
+    skills: Skills = Field(default_factory=dict, examples=[{"aircon": 2, "fridge": 1}])
 
 
 class EngineerPatch(Body):
-    name: str | None = Field(default=None, min_length=1, max_length=120)
+    name: Name | None = None
     territory: Code | None = None
     home_lat: Latitude | None = None
     home_lon: Longitude | None = None
-    phone: str | None = Field(default=None, max_length=40)
-    active: bool | None = None
-    skills: dict[SkillName, Level] | None = None
+    phone: Phone | None = None
+    active: Bool | None = None
+    skills: Skills | None = None
 
 
 class EngineerOut(Out):
@@ -55,19 +69,23 @@ class EngineerOut(Out):
 
 
 class ShiftIn(Body):
-    start: AwareDatetime
-    end: AwareDatetime
-    break_earliest: AwareDatetime | None = None
-    break_latest_end: AwareDatetime | None = None
-    break_minutes: int = Field(default=0, ge=0, le=240)
-    max_jobs: int | None = Field(default=None, ge=0, le=100)
+    """A shift starts on its day (the territory's local date) and lasts at most 24 hours, so a
+    night shift may end the next morning; its break window lies inside it (checked with the
+    territory's zone in `dispatch.engineers.put_shift`)."""
+
+    start: Moment
+    end: Moment
+    break_earliest: Moment | None = None
+    break_latest_end: Moment | None = None
+    break_minutes: Annotated[int, Field(ge=0, le=240), JSON_INT] = 0
+    max_jobs: Annotated[int, Field(ge=0, le=100), JSON_INT] | None = None
 
     @model_validator(mode="after")
     def consistent(self) -> ShiftIn:
         if self.end <= self.start:
-            raise ValueError("end must be after start")
+            raise PydanticCustomError("invalid", "end must be after start")
         if self.break_minutes and (self.break_earliest is None or self.break_latest_end is None):
-            raise ValueError("a break needs break_earliest and break_latest_end")
+            raise PydanticCustomError("invalid", "a break needs break_earliest and break_latest_end")
         return self
 
 
@@ -82,7 +100,7 @@ class ShiftOut(Out):
 
 
 class StockIn(Body):
-    quantity: int = Field(ge=0, le=100_000)
+    quantity: Annotated[int, Field(ge=0, le=100_000), JSON_INT]
 
 
 class StockOut(Out):

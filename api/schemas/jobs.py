@@ -3,40 +3,55 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
-from api.schemas.common import Body, Code, Level, Out, SkillName, Window, WindowOut
+from api.schemas.common import (
+    JSON_INT,
+    Body,
+    Code,
+    Moment,
+    Note,
+    Out,
+    Parts,
+    Reason,
+    RequiredSkills,
+    Serial,
+    WindowOut,
+    Windows,
+)
 from dispatch import models as m
 
-Sku = str
+Minutes = Annotated[int, Field(gt=0, le=24 * 60), JSON_INT]
+Priority = Annotated[int, Field(ge=0, le=100), JSON_INT]
 
 
 class JobIn(Body):
     site: Code
-    asset: str | None = Field(default=None, max_length=64, description="Serial number of the appliance.")
-    description: str = Field(default="", max_length=2000)
-    duration_minutes: int = Field(gt=0, le=24 * 60)
-    skills: dict[SkillName, Level] = Field(min_length=1, examples=[{"aircon": 2}])
-    reported_at: AwareDatetime | None = Field(default=None, description="Default: now.")
-    priority: int = Field(default=50, ge=0, le=100)
-    windows: list[Window] = Field(default_factory=list, max_length=14)
-    parts: dict[Sku, int] = Field(default_factory=dict, examples=[{"AC-CAP-35": 1}])
+    asset: Serial | None = Field(default=None, description="Serial number of the appliance.")
+    description: Note = ""
+    duration_minutes: Minutes
+    skills: RequiredSkills = Field(examples=[{"aircon": 2}])
+    reported_at: Moment | None = Field(default=None, description="Default: now.")
+    priority: Priority = 50
+    windows: Windows = Field(default_factory=list)
+    parts: Parts = Field(default_factory=dict, examples=[{"AC-CAP-35": 1}])
     code: Code | None = Field(default=None, description="Default: a new J-XXXXXXXX code.")
 
 
 class JobPatch(Body):
-    description: str | None = Field(default=None, max_length=2000)
-    duration_minutes: int | None = Field(default=None, gt=0, le=24 * 60)
-    priority: int | None = Field(default=None, ge=0, le=100)
-    skills: dict[SkillName, Level] | None = Field(default=None, min_length=1)
-    windows: list[Window] | None = Field(default=None, max_length=14)
+    description: Note | None = None
+    duration_minutes: Minutes | None = None
+    priority: Priority | None = None
+    skills: RequiredSkills | None = None
+    windows: Windows | None = None
 
 
 class StatusIn(Body):
     status: m.JobStatus
-    note: str = Field(default="", max_length=2000)
-    reason: str | None = Field(default=None, max_length=40, description="For incomplete: why.")
+    note: Note = ""
+    reason: Reason | None = Field(default=None, description="For incomplete: why.")
 
 
 class JobOut(Out):

@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from api.schemas.common import Body, Code, Out
+from api.schemas.common import JSON_INT, Body, Bool, Code, Day, Moment, Out, Seconds
 from dispatch import models as m
 
 
 class RunIn(Body):
     territory: Code
-    day: date
-    days: int = Field(default=1, ge=1, le=14, description="Horizon: day, day + 1, …")
-    time_limit: float | None = Field(default=None, gt=0, le=600, description="Solver seconds.")
+    day: Day
+    days: Annotated[int, Field(ge=1, le=14, description="Horizon: day, day + 1, …"), JSON_INT] = 1
+    time_limit: Seconds | None = Field(default=None, description="Solver seconds.")
 
 
 class ReplanIn(Body):
     territory: Code
-    day: date
-    as_of: AwareDatetime | None = Field(default=None, description="Default: now.")
-    time_limit: float | None = Field(default=None, gt=0, le=600)
+    day: Day
+    as_of: Moment | None = Field(default=None, description="Default: now.")
+    time_limit: Seconds | None = None
 
 
 class RunOut(Out):
@@ -52,4 +52,4 @@ class PlanSummary(Out):
 
 
 class PublishIn(Body):
-    dispatch_now: bool = Field(default=False, description="Move jobs straight to dispatched.")
+    dispatch_now: Bool = Field(default=False, description="Move jobs straight to dispatched.")

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import Field
-
-from api.schemas.common import Body, Code, Latitude, Longitude, Out
+from api.schemas.common import Address, Body, Code, Latitude, Longitude, Out
 
 
 class SiteIn(Body):
     code: Code
     customer: Code
     territory: Code
-    address: str = Field(min_length=1, max_length=240)
+    address: Address
     lat: Latitude
     lon: Longitude
 
@@ -21,7 +19,7 @@ class SiteIn(Body):
 class SitePatch(Body):
     customer: Code | None = None
     territory: Code | None = None
-    address: str | None = Field(default=None, min_length=1, max_length=240)
+    address: Address | None = None
     lat: Latitude | None = None
     lon: Longitude | None = None
 

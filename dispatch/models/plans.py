@@ -56,8 +56,9 @@ class PlanRun(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id"))
-    # Who is executing it (host:pid, or a worker's id) and when it last said so: a run whose
-    # process is gone is found by the stale-run sweep and marked failed.
+    # Who holds it ("host:pid": the process that queued it, then the worker executing it) and
+    # when it last said so: a run whose process is gone is failed by the stale-run sweep
+    # (dispatch/run_watch.py).
     worker: Mapped[str] = mapped_column(String(120), default="", server_default="")
     heartbeat_at: Mapped[datetime | None]
 

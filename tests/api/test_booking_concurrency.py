@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -31,17 +32,21 @@ CALL = booking.QuoteRequest(
 postgres_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
-def fire(sessions: sessionmaker[Session], calls: list[tuple[str, str, str]]) -> list[object]:
-    """All confirmations at once, each in its own thread and session: results or the error."""
+def fire(
+    sessions: sessionmaker[Session], calls: list[tuple[str, str, str]], actors: list[str] | None = None
+) -> list[object]:
+    """All confirmations at once, each in its own thread and session: results or the error.
+    ``actors``: who makes each call (default: one agent for all)."""
 
-    def one(call: tuple[str, str, str]) -> object:
+    def one(k: int) -> object:
         try:
-            return booking.confirm(sessions, *call, actor="agent:race", now=NOW)
+            actor = actors[k] if actors else "agent:race"
+            return booking.confirm(sessions, *calls[k], actor=actor, now=NOW)
         except DispatchError as exc:
             return exc
 
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(one, calls))
+        return list(pool.map(one, range(len(calls))))
 
 
 def counts(s: Session, engineer_id: int) -> tuple[int, int, int]:
@@ -133,3 +138,31 @@ def test_racing_keys_on_one_quote_book_it_once(api: Api) -> None:
     lost = [r for r in results if isinstance(r, DispatchError)]
     assert len(won) == 1 and len(lost) == 19
     assert {(e.status_code, e.field) for e in lost} == {(409, "quote_id")}
+
+
+@postgres_only
+def test_two_callers_racing_with_one_key_book_once_each(api: Api) -> None:
+    """Keys are per caller: two callers' retries under one key, all at once, make one booking
+    for each caller, and every retry answers with its own caller's booking."""
+    call = replace(CALL, parts={})  # parts are not what is raced here
+    with transaction(api.sessions) as s:
+        s.execute(update(m.Shift).values(max_jobs=None))
+        quotes = {who: booking.quote(s, call, actor=who, now=NOW) for who in ("agent:a", "agent:b")}
+    engineers = {who: q.slots[0]["engineer"] for who, q in quotes.items()}
+    picks = {  # different engineers where the quotes allow: the race is the key's, not a route's
+        "agent:a": quotes["agent:a"].slots[0]["slot_id"],
+        "agent:b": next(
+            (x["slot_id"] for x in quotes["agent:b"].slots if x["engineer"] != engineers["agent:a"]),
+            quotes["agent:b"].slots[-1]["slot_id"],
+        ),
+    }
+    actors = ["agent:a", "agent:b"] * 10
+    results = fire(api.sessions, [(quotes[w].id, picks[w], "shared-key") for w in actors], actors)
+    booked = [r for r in results if isinstance(r, booking.BookingResult)]
+    assert len(booked) == len(results), results
+    jobs = {w: {r.job for r, a in zip(booked, actors, strict=True) if a == w} for w in quotes}
+    assert len(jobs["agent:a"]) == len(jobs["agent:b"]) == 1 and jobs["agent:a"] != jobs["agent:b"]
+    assert sum(1 for r in booked if r.created) == 2
+    with api.sessions() as s:
+        rows = s.execute(select(m.Booking.created_by, m.Booking.idempotency_key)).all()
+    assert sorted(rows) == [("agent:a", "shared-key"), ("agent:b", "shared-key")]

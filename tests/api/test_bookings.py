@@ -223,6 +223,39 @@ def test_without_a_plan_a_booking_makes_a_draft_with_that_route_and_a_depot_pick
     assert_route_checks(api, route2.id)
 
 
+def test_an_idempotency_key_is_the_callers_own(api: Api) -> None:
+    """A key replayed by another caller never answers with the first caller's booking: that
+    caller books for themselves (or is refused as anyone would be), and each retry of a caller
+    still gets that caller's own booking back."""
+    mine = quote(api, **HEATER).json()
+    slot = mine["slots"][0]["slot_id"]
+    first = book(api, mine["quote_id"], slot, "call-1")
+    assert first.status_code == 201, first.text
+    # The dispatcher replays the agent's key with the agent's very request: not the agent's
+    # booking back, but a booking attempt of their own, refused like any second one of a quote.
+    r = book(api, mine["quote_id"], slot, "call-1", who="dispatcher")
+    assert r.status_code == 409 and r.json()["detail"][0]["loc"] == ["quote_id"], r.text
+    assert "booking_id" not in r.json()
+    # With a quote of their own, the same key makes the dispatcher's own booking.
+    theirs = quote(api, who="dispatcher", **HEATER).json()
+    second = book(api, theirs["quote_id"], theirs["slots"][0]["slot_id"], "call-1", who="dispatcher")
+    assert second.status_code == 201, second.text
+    assert second.json()["job"] != first.json()["job"]
+    assert second.json()["booking_id"] != first.json()["booking_id"]
+    # Each caller's retry still answers with that caller's booking, and books nothing more.
+    ids = ("booking_id", "job")
+    again = book(api, mine["quote_id"], slot, "call-1")
+    assert again.status_code == 200 and [again.json()[k] for k in ids] == [first.json()[k] for k in ids]
+    again = book(api, theirs["quote_id"], theirs["slots"][0]["slot_id"], "call-1", who="dispatcher")
+    assert again.status_code == 200 and [again.json()[k] for k in ids] == [second.json()[k] for k in ids]
+    # ... and the key with another request is still refused, per caller.
+    r = book(api, theirs["quote_id"], theirs["slots"][1]["slot_id"], "call-1", who="dispatcher")
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["Idempotency-Key"]
+    with api.sessions() as s:
+        rows = s.execute(select(m.Booking.created_by, m.Booking.idempotency_key)).all()
+    assert sorted(rows) == [("agent:agent-1", "call-1"), ("dispatcher:dispatcher-1", "call-1")]
+
+
 def test_expired_quote_and_taken_slot_are_409_with_fresh_alternatives(api: Api) -> None:
     first = quote(api, **HEATER).json()
     slot = first["slots"][0]

@@ -1,5 +1,8 @@
 """The engineer's phone: the day's route from the published plan, status steps on their own
-jobs only, and the visit report with first-time-fix (completed on the first on-site visit)."""
+jobs only, and the visit report with first-time-fix (completed on the first on-site visit).
+
+Steps and reports are for today's route (or a visit under way), on the app's clock: tests that
+take them pin it to the demo day, Tuesday 2026-11-24 in Guangzhou."""
 
 from __future__ import annotations
 
@@ -14,10 +17,17 @@ from sqlalchemy import Engine, event, select
 from dispatch import engineer_day
 from dispatch import models as m
 from dispatch.db import transaction
+from dispatch.lifecycle import transition
 from dispatch.plan_export import plan_document
 from dispatch.users import create_user
 from tests.api.conftest import ENGINEER, OTHER_ENGINEER, Api
-from tests.api.plans_helper import DAY, make_plan
+from tests.api.plans_helper import CST, DAY, make_plan
+
+MORNING = datetime(2026, 11, 24, 8, 30, tzinfo=CST)  # the demo day, before anyone sets off
+
+
+def at(api: Api, now: datetime) -> None:
+    api.client.app.state.clock = lambda: now  # type: ignore[attr-defined]
 
 
 def _owner(api: Api, plan_id: int) -> tuple[str, str, list[str]]:
@@ -134,6 +144,7 @@ def _step(api: Api, who: str, code: str, status: str) -> Any:
 
 def test_visits_step_through_the_lifecycle_and_end_with_a_report(api: Api) -> None:
     plan_id = make_plan(api, publish_it=True, dispatch_now=True)
+    at(api, MORNING)
     who, code, jobs = _owner(api, plan_id)
     other = "engineer2" if code != OTHER_ENGINEER else "engineer"
     fixed, revisited = jobs[0], jobs[1]
@@ -237,6 +248,7 @@ def test_visits_step_through_the_lifecycle_and_end_with_a_report(api: Api) -> No
 
 def test_setting_off_to_a_scheduled_job_records_the_dispatch_step(api: Api) -> None:
     plan_id = make_plan(api, publish_it=True, dispatch_now=False)
+    at(api, MORNING)
     who, _engineer, codes = _owner(api, plan_id)
     code = codes[0]
     r = api.post(f"/me/jobs/{code}/status", who=who, json={"status": "en_route"})
@@ -244,3 +256,58 @@ def test_setting_off_to_a_scheduled_job_records_the_dispatch_step(api: Api) -> N
     events = api.get(f"/jobs/{code}/events").json()
     assert [e["to_status"] for e in events][-3:] == ["scheduled", "dispatched", "en_route"]
     assert events[-2]["actor"].startswith("engineer:")
+
+
+def test_only_todays_jobs_or_a_visit_under_way_are_stepped_and_reported(api: Api) -> None:
+    """Tomorrow's job is refused (409 naming the field and the day it is planned for), today's
+    is accepted, "today" being the territory's local date, and a visit under way at midnight
+    carries on into the next day."""
+    plan_id = make_plan(api, publish_it=True, dispatch_now=True)
+    who, _code, jobs = _owner(api, plan_id)
+    first, second = jobs[0], jobs[1]
+
+    at(api, datetime(2026, 11, 23, 15, 0, tzinfo=CST))  # the day before: these jobs are tomorrow's
+    for status in ("en_route", "on_site"):
+        r = _step(api, who, first, status)
+        assert r.status_code == 409 and r.json()["detail"][0]["loc"] == ["status"], r.text
+        assert r.json()["detail"][0]["msg"].startswith(f"job {first} is planned for 2026-11-24;")
+    r = _report(api, who, first, outcome="completed", signed_by="Chen")
+    assert r.status_code == 409 and r.json()["detail"][0]["loc"] == ["job"], r.text
+    assert "planned for 2026-11-24" in r.json()["detail"][0]["msg"]
+
+    at(api, datetime(2026, 11, 23, 17, 30, tzinfo=UTC))  # 01:30 on the 24th in Guangzhou: today
+    assert _step(api, who, first, "en_route").status_code == 200
+    assert _step(api, who, first, "on_site").status_code == 200
+    r = _report(api, who, first, outcome="completed", signed_by="Chen")
+    assert r.status_code == 200, r.text
+
+    at(api, datetime(2026, 11, 24, 23, 50, tzinfo=CST))  # a late visit, under way at midnight
+    assert _step(api, who, second, "en_route").status_code == 200
+    past_midnight = datetime(2026, 11, 25, 0, 20, tzinfo=CST)
+    at(api, past_midnight)
+    r = _step(api, who, second, "on_site")
+    assert r.status_code == 200, r.text
+    assert datetime.fromisoformat(r.json()["at"]) == past_midnight  # stamped on the app's clock
+    at(api, datetime(2026, 11, 25, 1, 5, tzinfo=CST))
+    r = _report(api, who, second, outcome="completed", signed_by="Li")
+    assert r.status_code == 200 and r.json()["minutes_on_site"] == 45, r.text
+
+    # The day after, what was not begun is yesterday's: refused, naming the day it was for.
+    rest = jobs[2:]
+    if rest:
+        r = _step(api, who, rest[0], "en_route")
+        assert r.status_code == 409 and "is planned for 2026-11-24" in r.text
+    # A job of theirs on no published route at all: refused too.
+    with transaction(api.sessions) as s:
+        loose = s.scalars(select(m.Job).where(m.Job.status == m.JobStatus.NEW)).first()
+        assert loose is not None
+        loose.engineer_id = s.scalars(select(m.Job.engineer_id).where(m.Job.code == first)).one()
+        for status in (m.JobStatus.SCHEDULED, m.JobStatus.DISPATCHED):
+            transition(s, loose, status, actor="dispatcher:test")
+        loose_code = loose.code
+    at(api, MORNING)
+    r = _step(api, who, loose_code, "en_route")
+    assert r.status_code == 409 and "is not on your published route for today" in r.text
+    with api.sessions() as s:
+        events = s.scalars(select(m.JobEvent).join(m.Job).where(m.Job.code == first)).all()
+        assert [e.to_status.value for e in events][-3:] == ["en_route", "on_site", "completed"]

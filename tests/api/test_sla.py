@@ -49,6 +49,14 @@ def test_at_risk_lists_breached_first_with_reasons(api: Api) -> None:
     assert api.get("/sla/at-risk", who="agent").status_code == 403
 
 
+def test_an_unknown_territory_is_404_not_an_empty_list(api: Api) -> None:
+    """Like every other route: an empty list would tell the dispatcher all is well there."""
+    r = api.get("/sla/at-risk", params={"territory": "XX"})
+    assert r.status_code == 404 and r.json()["detail"][0]["loc"] == ["territory"], r.text
+    assert "'XX'" in r.json()["detail"][0]["msg"]
+    assert api.get("/sla/at-risk", params={"territory": "GZ"}).status_code == 200
+
+
 def test_an_incomplete_job_is_listed_until_its_return_visit_is_planned(api: Api) -> None:
     """Before, the list knew only response deadlines: a job back to new after an incomplete
     visit showed as a breached response ("nobody is on site") and never as waiting."""

@@ -1,6 +1,9 @@
 """The live app for browser tests and the docs' screenshots: the demo region on a SQLite
 file, one territory-day planned and published, a user per role, and the real app under
-uvicorn on 127.0.0.1 in a background thread (the same app `dispatch serve` runs)."""
+uvicorn on 127.0.0.1 in a background thread (the same app `dispatch serve` runs).
+
+The app's clock is pinned to the morning of the demo day (`DEMO_MORNING`): an engineer steps
+and reports only the jobs on today's route, and the demo day is today for these pages."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -40,6 +43,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DAY = date(2026, 11, 24)  # the demo day
+DEMO_MORNING = datetime(2026, 11, 24, 7, 0, tzinfo=timezone(timedelta(hours=8)))  # before any shift
 TERRITORY = "GZ"
 PLAN_SECONDS = 3.0  # a valid plan of the territory; the tests check pages, not plan quality
 DESKTOP: ViewportSize = {"width": 1366, "height": 850}
@@ -131,9 +135,9 @@ def running_app(
         database_url=database_url, plan_time_limit=plan_seconds, plan_workers=1, quote_workers=0
     )
     port = _free_port()
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-    )
+    app = create_app(settings)
+    app.state.clock = lambda: DEMO_MORNING  # what api.deps.get_now reads
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="e2e-uvicorn", daemon=True)
     thread.start()

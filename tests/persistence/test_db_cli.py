@@ -64,3 +64,29 @@ def test_commands_on_an_old_schema_say_to_upgrade(tmp_path: Path, monkeypatch: p
 def test_as_of_must_be_an_aware_moment(as_of: str, reason: str) -> None:
     result = CliRunner().invoke(app, ["plan", "--territory", "GZ", "--date", "2026-11-24", "--as-of", as_of])
     assert result.exit_code == 2 and result.output.startswith("error: --as-of:") and reason in result.output
+
+
+def test_plan_refuses_a_territory_day_with_an_active_run_and_fails_a_day_it_cannot_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import date
+
+    from dispatch.db import make_engine, session_factory, transaction
+    from dispatch.demo import DEMO_DATA
+    from dispatch.importer import import_directory
+    from dispatch.migrate import upgrade
+    from dispatch.planning import create_run, territory_by_code
+
+    url = f"sqlite:///{tmp_path / 'd.sqlite3'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with transaction(session_factory(engine)) as s:
+        import_directory(s, DEMO_DATA)
+        active = create_run(s, territory_by_code(s, "GZ"), date(2026, 11, 24)).id
+    engine.dispose()
+    monkeypatch.setenv("DISPATCH_DATABASE_URL", url)
+    result = CliRunner().invoke(app, ["plan", "--territory", "GZ", "--date", "2026-11-24"])
+    assert result.exit_code == 2 and result.output.startswith("error: --date: GZ on 2026-11-24")
+    assert active in result.output and "(queued)" in result.output
+    result = CliRunner().invoke(app, ["plan", "--territory", "GZ", "--date", "9999-12-31", "-t", "1"])
+    assert result.exit_code == 1 and result.output.startswith("error: no plan: OverflowError")

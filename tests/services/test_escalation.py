@@ -153,5 +153,8 @@ def test_sla_watch_once_raises_and_prints(
         assert bad.exit_code == 2 and "--interval" in bad.output
         bad = CliRunner().invoke(cli.app, ["sla", "watch", "--return-wait-minutes", "-1"])
         assert bad.exit_code == 2 and "--return-wait-minutes" in bad.output
+        bad = CliRunner().invoke(cli.app, ["sla", "watch", "--once", "--territory", "XX"])
+        assert bad.exit_code == 2 and "--territory" in bad.output and "XX" in bad.output
+        assert bad.exception is None or isinstance(bad.exception, SystemExit)  # no traceback
     finally:
         get_settings.cache_clear()
