@@ -25,7 +25,7 @@ serve: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 bench-solomon: $(STAMP)
 	$(BIN)/python -m benchmarks.solomon --time-limits 10 30
