@@ -82,7 +82,19 @@ def test_an_incomplete_job_is_listed_until_its_return_visit_is_planned(api: Api)
         "/sla/at-risk", params={"territory": "GZ", "kind": "return_visit", "return_wait_minutes": 120}
     )
     assert [(a["level"], a["reason"], a["minutes"]) for a in r.json()] == [(2, "waited_too_long", 60)]
-    make_plan(api)  # a draft visits it again
+    with transaction(api.sessions) as s:  # a draft visits it again, at 15:00
+        shift = s.scalars(select(m.Shift).join(m.Engineer).where(m.Engineer.code == "E001")).first()
+        assert shift is not None
+        at = datetime(2026, 11, 24, 15, tzinfo=CST)
+        territory = s.get_one(m.Site, job.site_id).territory_id
+        plan = m.Plan(territory_id=territory, day=shift.day, status=m.PlanStatus.DRAFT)
+        route = m.Route(
+            shift_id=shift.id, engineer_id=shift.engineer_id, start=at, end=at, travel_seconds=0, distance_m=0
+        )
+        end = at + timedelta(minutes=job.duration_minutes)
+        route.visits.append(m.Visit(seq=1, kind="job", job_id=job.id, arrival=at, start=at, end=end))
+        plan.routes.append(route)
+        s.add(plan)
     r = api.get(
         "/sla/at-risk", params={"territory": "GZ", "kind": "return_visit", "return_wait_minutes": 120}
     )
