@@ -45,7 +45,7 @@ from solver.model import (
     TimeWindow,
     Unassigned,
 )
-from solver.timing import begin_at, earliest_route
+from solver.timing import begin_at, earliest_route, ready_after
 
 PICKUP_PREFIX = "pickup:"
 PICKUP_SERVICE = 600  # ten minutes at the depot counter
@@ -117,15 +117,7 @@ class _Leg:
 
     def __call__(self, t: int, loc: int, to: int | None, pending: Sequence[Break]) -> int | None:
         """Time on arrival at ``to`` (None: open end), or None if a break window is missed."""
-        remaining = 0 if to is None else int(self.dur(loc, to))
-        for b in pending:
-            window = next((w for w in b.time_windows if w.end >= t), None)
-            if window is None:
-                return None
-            driven = min(remaining, max(0, window.start - t))
-            remaining -= driven
-            t = max(t + driven, window.start) + b.duration
-        return t + remaining
+        return ready_after(t, 0 if to is None else int(self.dur(loc, to)), pending)
 
     def arrived(self, t: int, loc: int, to: int, pending: Sequence[Break]) -> int:
         """When the engineer reaches ``to``: before any break taken there, after the rest."""

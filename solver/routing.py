@@ -69,15 +69,24 @@ class _Model:
 
 
 def solve(
-    problem: Problem, params: SolveParams | None = None, progress: ProgressCallback | None = None
+    problem: Problem,
+    params: SolveParams | None = None,
+    progress: ProgressCallback | None = None,
+    *,
+    initial: Solution | None = None,
 ) -> Solution:
     """Plan ``problem``: assign and sequence jobs on shifts, dropping what cannot fit.
 
     Jobs that no shift can take alone are left out before the search, with their reason;
-    the rest are optional with a penalty, so the search always returns a plan.
+    the rest are optional with a penalty, so the search always returns a plan. ``initial``:
+    a plan to start the local search from instead of a first-solution heuristic (its routes
+    of jobs; depot stops and breaks are placed afresh).
     """
     params = params or SolveParams()
-    if params.first_solutions:
+    searching = params.iterations is not None or (params.lns_share and params.solution_limit is None)
+    if searching and initial is None:
+        return _solve_then_search(problem, params, progress)
+    if params.first_solutions and initial is None:
         return _solve_from_several_starts(problem, params, progress)
     started = time.monotonic()
     candidates = candidate_shifts(problem, hard_deadlines=params.hard_deadlines)
@@ -85,7 +94,7 @@ def solve(
         return _empty_solution(problem, candidates, started)
     plannable = sum(1 for c in candidates if c.shifts)
     region_jobs = params.region_size(plannable)
-    if region_jobs and plannable > region_jobs * 3 // 2:
+    if region_jobs and plannable > region_jobs * 3 // 2 and initial is None:
         return _solve_by_regions(
             problem, replace(params, region_jobs=region_jobs), candidates, started, progress
         )
@@ -109,7 +118,11 @@ def solve(
 
         model.routing.AddSearchMonitor(model.routing.solver().CustomLimit(stalled))
     search = _search_parameters(params, params.time_limit, pairs=bool(model.variants))
-    assignment = model.routing.SolveWithParameters(search)
+    start = _assignment_of(model, initial, search) if initial is not None else None
+    if start is not None:
+        assignment = model.routing.SolveFromAssignmentWithParameters(start, search)
+    else:
+        assignment = model.routing.SolveWithParameters(search)
     if assignment is None:
         return Solution(
             status=Status.NO_SOLUTION,
@@ -119,6 +132,58 @@ def solve(
             search_log=tuple(log),
         )
     return _extract(model, assignment, started, tuple(log))
+
+
+def _solve_then_search(problem: Problem, params: SolveParams, progress: ProgressCallback | None) -> Solution:
+    """The routing model's plan, then the ruin-and-recreate search over the whole day from it.
+    With an iteration limit the model builds only its first plan (repeatable, unlike a timed
+    search), and the search runs that many steps."""
+    from solver import search
+
+    if problem.depots:  # depot stops are not moved by the search yet: the model has all the time
+        return solve(problem, replace(params, lns_share=0.0, iterations=None), progress)
+    started = time.monotonic()
+    if params.iterations is not None:
+        first_params = replace(params, lns_share=0.0, iterations=None, solution_limit=1, first_solutions=())
+    else:
+        model_time = max(0.2, params.time_limit * (1 - params.lns_share))
+        first_params = replace(params, lns_share=0.0, time_limit=model_time)
+    first = solve(problem, first_params, progress)
+    if first.status is Status.NO_SOLUTION:
+        return first
+    left = params.time_limit - (time.monotonic() - started)
+    better = search.improve(
+        problem,
+        first,
+        params,
+        time_limit=None if params.iterations is not None else max(0.1, left),
+        iterations=params.iterations,
+        seed=params.seed,
+        workers=params.workers,
+        progress=progress,
+        stall_time=params.stall_time if params.iterations is None else None,
+    )
+    return replace(better, summary=replace(better.summary, wall_time=time.monotonic() - started))
+
+
+def _assignment_of(model: _Model, initial: Solution, search: object) -> pywrapcp.Assignment | None:
+    """``initial``'s routes as an assignment of ``model`` (closed with ``search``, so that
+    its parameters hold); None if they do not fit the model (the caller starts afresh)."""
+    model.routing.CloseModelWithParameters(search)
+    job_pos = model.problem.job_index()
+    shift_pos = model.problem.shift_index()
+    routes: list[list[int]] = [[] for _ in model.problem.shifts]
+    for route in initial.routes:
+        v = shift_pos.get(route.shift_id)
+        if v is None:
+            return None
+        for jid in route.job_ids():
+            j = job_pos.get(jid)
+            if j is None or j not in model.job_nodes:
+                return None
+            routes[v].append(model.job_index(j))
+    assignment: pywrapcp.Assignment | None = model.routing.ReadAssignmentFromRoutes(routes, True)
+    return assignment
 
 
 def _solve_from_several_starts(

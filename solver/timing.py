@@ -57,6 +57,20 @@ def begin_at(job: Job, ready: int) -> int | None:
     return begin
 
 
+def ready_after(t: int, drive: int, pending: Sequence[Break]) -> int | None:
+    """When service can begin after leaving at ``t`` on a leg of ``drive`` seconds with the
+    ``pending`` breaks taken on it (each at the later of where the driving has got and its
+    window's start); None if a break's last window has closed."""
+    for b in pending:
+        window = next((w for w in b.time_windows if w.end >= t), None)
+        if window is None:
+            return None
+        driven = min(drive, max(0, window.start - t))
+        drive -= driven
+        t = max(t + driven, window.start) + b.duration
+    return t + drive
+
+
 def earliest_route(problem: Problem, shift: Shift, items: Sequence[Item]) -> Route:
     """``items`` (jobs, depot stops and breaks, in route order) timed as early as they allow.
 

@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import numpy as np
-from pydantic import BaseModel, Field, StrictInt, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
 from dispatch.formats._common import (
-    FORBID,
     NonNegInt,
     Priority,
     Seconds,
@@ -49,8 +48,13 @@ Coordinates = Annotated[
 VroomId = Annotated[StrictInt, Field(ge=0)]
 
 
+IGNORE_UNKNOWN = ConfigDict(extra="ignore", frozen=True)
+"""VROOM ignores keys it does not know, so we do too (a file VROOM plans, we plan); the keys
+VROOM knows and we cannot honour are refused by name (`_unsupported`)."""
+
+
 class VroomJob(BaseModel):
-    model_config = FORBID
+    model_config = IGNORE_UNKNOWN
     id: VroomId
     description: str | None = None
     location: Coordinates | None = None
@@ -62,10 +66,13 @@ class VroomJob(BaseModel):
     skills: list[NonNegInt] = Field(default_factory=list)
     priority: Priority = 0
     time_windows: list[Window] = Field(default_factory=list)
+    type: str | None = None  # VROOM 1.14+: per-vehicle-type setup and service
+    setup_per_type: dict[str, Any] | None = None
+    service_per_type: dict[str, Any] | None = None
 
 
 class VroomBreak(BaseModel):
-    model_config = FORBID
+    model_config = IGNORE_UNKNOWN
     id: VroomId
     time_windows: list[Window] = Field(default_factory=list)
     service: Seconds = 0
@@ -74,7 +81,7 @@ class VroomBreak(BaseModel):
 
 
 class VroomVehicle(BaseModel):
-    model_config = FORBID
+    model_config = IGNORE_UNKNOWN
     id: VroomId
     profile: str = "car"
     description: str | None = None
@@ -92,17 +99,18 @@ class VroomVehicle(BaseModel):
     max_travel_time: NonNegInt | None = None
     max_distance: NonNegInt | None = None
     steps: list[Any] | None = None
+    type: str | None = None
 
 
 class VroomMatrices(BaseModel):
-    model_config = FORBID
+    model_config = IGNORE_UNKNOWN
     durations: list[list[NonNegInt]] | None = None
     distances: list[list[NonNegInt]] | None = None
     costs: list[list[NonNegInt]] | None = None
 
 
 class VroomInput(BaseModel):
-    model_config = FORBID
+    model_config = IGNORE_UNKNOWN
     jobs: list[VroomJob] = Field(default_factory=list)
     shipments: list[Any] = Field(default_factory=list)
     vehicles: list[VroomVehicle] = Field(min_length=1)
@@ -330,6 +338,9 @@ def _unsupported(doc: VroomInput) -> list[str]:
     for i, j in enumerate(doc.jobs):
         if j.setup:
             errors.append(at(f"jobs[{i}].setup", "setup times are not supported (add them to service)"))
+        for name in ("setup_per_type", "service_per_type"):
+            if getattr(j, name):
+                errors.append(at(f"jobs[{i}].{name}", "is not supported (give one service)"))
     profiles = {v.profile for v in doc.vehicles}
     for i, v in enumerate(doc.vehicles):
         path = f"vehicles[{i}]"

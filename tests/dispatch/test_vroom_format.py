@@ -170,7 +170,12 @@ ERRORS: list[tuple[str, str, Any, str]] = [
     ("no start no end", "vehicles.1.start_index", ..., "vehicles[1]: a vehicle needs a start or an end"),
     ("setup", "jobs.0.setup", 60, "jobs[0].setup: setup times are not supported"),
     ("max travel time", "vehicles.0.max_travel_time", 3600, "vehicles[0].max_travel_time: is not supported"),
-    ("unknown key", "vehicles.0.colour", "red", "vehicles[0].colour: extra inputs are not permitted"),
+    (
+        "per-type service",
+        "jobs.0.service_per_type",
+        {"van": 60},
+        "jobs[0].service_per_type: is not supported",
+    ),
     ("profile", "vehicles.0.profile", "bike", "matrices: no matrices for the vehicles' profile 'bike'"),
     ("capacity dims", "jobs.1.delivery", [1, 2], "jobs[1].delivery: has 2 dimensions, capacity has 1"),
     (
@@ -187,6 +192,17 @@ ERRORS: list[tuple[str, str, Any, str]] = [
         "matrices.car.durations[2]: has 2 entries, expected 7",
     ),
 ]
+
+
+def test_keys_vroom_does_not_know_are_ignored_as_vroom_does(vroom_small: Doc) -> None:
+    """A file VROOM plans, we plan: unknown keys (a client's own annotations) are ignored."""
+    doc = copy.deepcopy(vroom_small)
+    plain, _ = to_problem(load_vroom(copy.deepcopy(doc)))
+    _mutate(doc, "vehicles.0.colour", "red")
+    _mutate(doc, "jobs.0.crm_reference", {"ticket": 42})
+    doc["options"] = {"g": True}
+    annotated, _ = to_problem(load_vroom(doc))
+    assert annotated.jobs == plain.jobs and annotated.shifts == plain.shifts
 
 
 @pytest.mark.parametrize(("path", "value", "expected"), [e[1:] for e in ERRORS], ids=[e[0] for e in ERRORS])

@@ -1,0 +1,412 @@
+"""Ruin and recreate over the whole day (Christiaens & Vanden Berghe's SISR, with related,
+route and worst removals), accepted by simulated annealing, from a plan the routing model made.
+
+Every candidate keeps every rule the routing model holds for the jobs it moves (skills, pins
+and reachability through the model's candidate shifts; windows, breaks, shift ends, fixed
+starts, capacity, the number of jobs; deadlines kept stay kept) and is priced by the model's
+own objective (`solver.search.day`). The search never returns a plan worse than its start,
+and with a seed and an iteration limit it is deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from solver.model import Break, Job, Problem, Route, Solution, SolveParams, Status, StepType
+from solver.search.day import Day
+from solver.search.routes import Insertion, Schedule, best_insertion, schedule
+from solver.timing import earliest_route
+
+ProgressCallback = Callable[[float, int], None]
+
+RUINS = ("string", "related", "route", "worst")
+WEIGHTS = (6, 2, 1, 1)  # string removal does most of the work; the others diversify
+SPLIT = 0.01  # SISR's alpha: the kept run of a split string grows while a draw exceeds it
+MAX_STRING = 10  # SISR's L^max: longest string removed from one route
+MEAN_REMOVED = 10  # SISR's c-bar: jobs removed per ruin on average
+
+
+@dataclass(slots=True)
+class State:
+    routes: list[list[int]]
+    scheds: list[Schedule]
+    where: dict[int, int]  # job → shift
+    unassigned: set[int]
+    cost: int
+
+    def copy(self) -> State:
+        routes = [list(r) for r in self.routes]
+        return State(routes, list(self.scheds), dict(self.where), set(self.unassigned), self.cost)
+
+
+@dataclass(slots=True)
+class Stats:
+    iterations: int = 0
+    accepted: int = 0
+    improved: int = 0
+    by_ruin: dict[str, list[int]] = field(default_factory=lambda: {r: [0, 0] for r in RUINS})
+
+
+def initial_state(day: Day, solution: Solution) -> State:
+    """The search's state for a plan of the routing model (without depot stops)."""
+    index = day.problem.job_index()
+    shift_index = day.problem.shift_index()
+    routes: list[list[int]] = [_empty_items(day, s) for s in range(len(day.shifts))]
+    for r in solution.routes:
+        sh = shift_index[r.shift_id]
+        breaks = {b.id: i for i, b in enumerate(day.shifts[sh].breaks)}
+        items: list[int] = []
+        for st in r.steps:
+            if st.type is StepType.JOB and st.id is not None:
+                items.append(index[st.id])
+            elif st.type is StepType.BREAK and st.id in breaks:
+                items.append(-1 - breaks[st.id])
+            elif st.type is StepType.DEPOT:
+                raise ValueError("the search does not move depot stops yet")
+        routes[sh] = items
+    return _state_of(day, routes)
+
+
+def _empty_items(day: Day, s: int) -> list[int]:
+    return [-1 - b for b in range(len(day.shifts[s].breaks))]
+
+
+class Search:
+    """``temperature``: the annealing's start, as a share of the mean arc cost per routed job
+    (it cools to a hundredth of that)."""
+
+    def __init__(self, day: Day, seed: int = 0, temperature: float = 0.1) -> None:
+        self.day = day
+        self.rng = random.Random(seed)
+        self.stats = Stats()
+        self.temperature = temperature
+
+    # ------------------------------------------------------------------------------ ruin
+
+    def ruin(self, state: State, how: str) -> tuple[set[int], set[int]]:
+        """Remove jobs; returns (removed jobs, touched shifts)."""
+        routed = [j for j in state.where]
+        if not routed:
+            return set(), set()
+        if how == "route":
+            return self._route_removal(state)
+        if how == "worst":
+            return self._worst_removal(state)
+        if how == "related":
+            return self._related_removal(state, routed)
+        return self._string_removal(state, routed)
+
+    def _take(self, state: State, jobs: Iterable[int]) -> tuple[set[int], set[int]]:
+        removed, touched = set(), set()
+        for j in jobs:
+            s = state.where.pop(j, None)
+            if s is None:
+                continue
+            state.routes[s].remove(j)
+            removed.add(j)
+            touched.add(s)
+        return removed, touched
+
+    def _string_removal(self, state: State, routed: list[int]) -> tuple[set[int], set[int]]:
+        """SISR: strings from the routes nearest a seed job, each from around a job near it."""
+        rng, day = self.rng, self.day
+        used = [len([x for x in r if x >= 0]) for r in state.routes]
+        sizes = [u for u in used if u]
+        mean = sum(sizes) / len(sizes)
+        ls_max = min(MAX_STRING, mean)
+        ks_max = 4 * MEAN_REMOVED / (1 + ls_max) - 1
+        ks = int(rng.random() * ks_max) + 1
+        seed = rng.choice(routed)
+        removed: set[int] = set()
+        touched: set[int] = set()
+        for c in [seed, *day.neighbours[seed]]:
+            if len(touched) >= ks:
+                break
+            s = state.where.get(c)
+            if s is None or s in touched:
+                continue
+            jobs = [x for x in state.routes[s] if x >= 0]
+            lmax = min(len(jobs), ls_max)
+            length = int(rng.random() * lmax) + 1
+            pos = jobs.index(c)
+            if length == len(jobs) or rng.random() < 0.5:
+                start = rng.randint(max(0, pos - length + 1), min(pos, len(jobs) - length))
+                string = jobs[start : start + length]
+            else:  # split string: a run of m jobs in the middle is kept
+                m = 1
+                while length + m < len(jobs) and rng.random() > SPLIT:
+                    m += 1
+                start = rng.randint(max(0, pos - length - m + 1), max(0, min(pos, len(jobs) - length - m)))
+                chunk = jobs[start : start + length + m]
+                keep = rng.randint(0, max(0, len(chunk) - m))
+                string = chunk[:keep] + chunk[keep + m :]
+            got, where = self._take(state, string)
+            removed |= got
+            touched |= where
+            touched.add(s)
+        return removed, touched
+
+    def _related_removal(self, state: State, routed: list[int]) -> tuple[set[int], set[int]]:
+        """Shaw: a seed and the routed jobs nearest to it, a few skipped at random."""
+        rng, day = self.rng, self.day
+        seed = rng.choice(routed)
+        q = rng.randint(3, max(3, min(2 * MEAN_REMOVED, len(routed) // 4 or 3)))
+        chosen = [seed]
+        for c in day.neighbours[seed]:
+            if len(chosen) >= q:
+                break
+            if c in state.where and rng.random() < 0.8:
+                chosen.append(c)
+        return self._take(state, chosen)
+
+    def _route_removal(self, state: State) -> tuple[set[int], set[int]]:
+        """Empty one or two routes, shorter ones more likely: their jobs may fit elsewhere."""
+        rng = self.rng
+        used = [s for s, r in enumerate(state.routes) if any(x >= 0 for x in r)]
+        weights = [1.0 / len(state.routes[s]) for s in used]
+        picks = {rng.choices(used, weights)[0] for _ in range(rng.randint(1, 2))}
+        jobs = [j for s in picks for j in state.routes[s] if j >= 0]
+        removed, touched = self._take(state, jobs)
+        return removed, touched | picks
+
+    def _worst_removal(self, state: State) -> tuple[set[int], set[int]]:
+        """The jobs whose removal saves the most arc cost and lateness, with some randomness."""
+        rng, day = self.rng, self.day
+        gains: list[tuple[int, int]] = []
+        for s, items in enumerate(state.routes):
+            sched = state.scheds[s]
+            jobs = [(k, x) for k, x in enumerate(items) if x >= 0]
+            for idx, (k, j) in enumerate(jobs):
+                prev = sched.loc[k]
+                nxt = day.loc[jobs[idx + 1][1]] if idx + 1 < len(jobs) else day.shifts[s].end
+                via = day.cost(prev, day.loc[j]) + (day.cost(day.loc[j], nxt) if nxt is not None else 0)
+                direct = day.cost(prev, nxt) if nxt is not None else 0
+                gains.append((via - direct, j))
+        gains.sort(reverse=True)
+        q = rng.randint(3, max(3, min(MEAN_REMOVED, len(gains))))
+        chosen: list[int] = []
+        pool = list(gains)
+        while pool and len(chosen) < q:
+            pick = int(len(pool) * rng.random() ** 4)  # mostly the worst, sometimes another
+            chosen.append(pool.pop(pick)[1])
+        return self._take(state, chosen)
+
+    # ---------------------------------------------------------------------------- recreate
+
+    def recreate(self, state: State, jobs: set[int], touched: set[int]) -> None:
+        """Greedy insertion in a SISR order (random, most valuable first, most constrained
+        first), each job at its cheapest feasible place; what fits nowhere stays out."""
+        rng, day = self.rng, self.day
+        for s in touched:
+            state.scheds[s] = schedule(day, s, state.routes[s])
+        order = list(jobs)
+        how = rng.choices(("random", "value", "constrained"), (4, 4, 2))[0]
+        rng.shuffle(order)
+        if how == "value":
+            order.sort(key=lambda j: -day.penalty[j])
+        elif how == "constrained":
+            order.sort(key=lambda j: len(day.allowed[j]))
+        for j in order:
+            best: Insertion | None = None
+            for s in self._receivers(state, j):
+                sched = state.scheds[s]
+                if not sched.feasible:
+                    continue
+                ins = best_insertion(day, s, state.routes[s], sched, j, blink=rng.random)
+                if ins is not None and (best is None or ins.score < best.score):
+                    best = ins
+            if best is None:
+                state.unassigned.add(j)
+                continue
+            state.unassigned.discard(j)
+            state.routes[best.shift].insert(best.position, j)
+            state.where[j] = best.shift
+            state.scheds[best.shift] = schedule(day, best.shift, state.routes[best.shift])
+            touched.add(best.shift)
+
+    def _receivers(self, state: State, j: int) -> list[int]:
+        """Shifts worth trying for ``j``: all its candidates on small days, else those of its
+        neighbours' routes, its previous engineer's and a few idle ones."""
+        allowed = self.day.allowed[j]
+        if len(allowed) <= 24:
+            return sorted(allowed)
+        near = {state.where[c] for c in self.day.neighbours[j] if c in state.where}
+        prev = self.day.previous[j]
+        if prev is not None:
+            near |= {s for s in allowed if self.day.shifts[s].engineer == prev}
+        idle = [s for s in sorted(allowed) if not state.scheds[s].jobs][:3]
+        return sorted((near & allowed) | set(idle))
+
+    # -------------------------------------------------------------------------------- loop
+
+    def run(
+        self,
+        state: State,
+        *,
+        time_limit: float | None = None,
+        iterations: int | None = None,
+        progress: ProgressCallback | None = None,
+        started: float | None = None,
+        stall_time: float | None = None,
+    ) -> State:
+        """Improve ``state`` for ``time_limit`` seconds and/or ``iterations`` (or until
+        ``stall_time`` seconds pass without a better plan); the best found."""
+        if time_limit is None and iterations is None:
+            raise ValueError("Give the search a time limit or an iteration limit.")
+        day, rng = self.day, self.rng
+        clock0 = time.monotonic()
+        started = clock0 if started is None else started
+        best, current = state.copy(), state
+        routed = max(1, len(current.where))
+        arc = sum(sc.arc for sc in current.scheds)
+        t_start = max(1.0, self.temperature * arc / routed)
+        t_end = t_start / 100
+        last_better = 0.0
+        while True:
+            done = self.stats.iterations
+            elapsed = time.monotonic() - clock0
+            if iterations is not None and done >= iterations:
+                break
+            if time_limit is not None and elapsed >= time_limit:
+                break
+            if stall_time is not None and elapsed - last_better > stall_time:
+                break
+            frac = done / iterations if iterations is not None else elapsed / (time_limit or 1.0)
+            temperature = t_start * (t_end / t_start) ** min(1.0, frac)
+            how = rng.choices(RUINS, WEIGHTS)[0]
+            trial = current.copy()
+            removed, touched = self.ruin(trial, how)
+            if not removed:
+                break
+            waiting = sorted(trial.unassigned)
+            if len(waiting) > MEAN_REMOVED:  # on a full day, a few of those left out each time
+                waiting = rng.sample(waiting, MEAN_REMOVED)
+            self.recreate(trial, removed | set(waiting), touched)
+            trial.cost = sum(sc.cost for sc in trial.scheds) + sum(day.penalty[j] for j in trial.unassigned)
+            self.stats.iterations += 1
+            self.stats.by_ruin[how][0] += 1
+            if any(not trial.scheds[s].feasible for s in touched):
+                continue  # a removal broke a route (a matrix without the triangle inequality)
+            if trial.cost < current.cost - temperature * math.log(1.0 - rng.random()):
+                current = trial
+                self.stats.accepted += 1
+                if current.cost < best.cost:
+                    best = current.copy()
+                    last_better = time.monotonic() - clock0
+                    self.stats.improved += 1
+                    self.stats.by_ruin[how][1] += 1
+                    if progress is not None:
+                        progress(time.monotonic() - started, best.cost)
+        return best
+
+
+def to_solution(day: Day, state: State, started: float, log: tuple[tuple[float, int], ...]) -> Solution:
+    """The state as the solver's answer: routes timed by `solver.timing`, reasons for the rest."""
+    from solver.routing import _reason, _summary
+
+    problem = day.problem
+    routes: list[Route] = []
+    for s, items in enumerate(state.routes):
+        if not any(x >= 0 for x in items):
+            continue
+        shift = problem.shifts[s]
+        seq: list[Job | Break] = [shift.breaks[-1 - x] if x < 0 else problem.jobs[x] for x in items]
+        routes.append(earliest_route(problem, shift, seq))
+    routed = {j for j in state.where}
+    unassigned = tuple(
+        _reason(j, c, problem) for j, c in enumerate(day.candidates) if j not in routed
+    )
+    summary = _summary(problem, tuple(routes), len(unassigned), state.cost, started)
+    return Solution(
+        status=Status.SOLVED, routes=tuple(routes), unassigned=unassigned, summary=summary, search_log=log
+    )
+
+
+def improve(
+    problem: Problem,
+    start: Solution,
+    params: SolveParams,
+    *,
+    time_limit: float | None = None,
+    iterations: int | None = None,
+    seed: int = 0,
+    workers: int = 1,
+    progress: ProgressCallback | None = None,
+    stall_time: float | None = None,
+) -> Solution:
+    """A plan at least as good as ``start`` by the model's objective (see the module doc).
+
+    ``workers`` chains run at once, with seeds ``seed``, ``seed + 1``, ...: the first in this
+    process (it reports ``progress``), the others in worker processes; the best plan is kept
+    (ties: the lowest seed), so a fixed seed and iteration limit give the same plan."""
+    started = time.monotonic()
+    day = Day(problem, params)
+    state = initial_state(day, start)
+    log: list[tuple[float, int]] = list(start.search_log)
+
+    def on_better(elapsed: float, cost: int) -> None:
+        log.append((elapsed, cost))
+        if progress is not None:
+            progress(elapsed, cost)
+
+    others = []
+    pool = None
+    if workers > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # fork where there is one: the chains need only what this process has loaded, and a
+        # spawned process would re-run the caller's main module (a script, or stdin).
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        pool = ProcessPoolExecutor(workers - 1, mp_context=multiprocessing.get_context(method))
+        others = [
+            pool.submit(_chain, problem, start, params, time_limit, iterations, seed + k, stall_time)
+            for k in range(1, workers)
+        ]
+    try:
+        search = Search(day, seed, params.temperature)
+        best = search.run(
+            state,
+            time_limit=time_limit,
+            iterations=iterations,
+            progress=on_better,
+            started=started,
+            stall_time=stall_time,
+        )
+        for future in others:
+            cost, routes = future.result()
+            if cost < best.cost:
+                best = _state_of(day, routes)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    return to_solution(day, best, started, tuple(log))
+
+
+def _chain(
+    problem: Problem,
+    start: Solution,
+    params: SolveParams,
+    time_limit: float | None,
+    iterations: int | None,
+    seed: int,
+    stall_time: float | None = None,
+) -> tuple[int, list[list[int]]]:
+    """One more chain, in a worker process: its best cost and routes."""
+    day = Day(problem, params)
+    search = Search(day, seed, params.temperature)
+    state = initial_state(day, start)
+    best = search.run(state, time_limit=time_limit, iterations=iterations, stall_time=stall_time)
+    return best.cost, best.routes
+
+
+def _state_of(day: Day, routes: list[list[int]]) -> State:
+    where = {j: s for s, items in enumerate(routes) for j in items if j >= 0}
+    unassigned = {j for j in day.plannable if j not in where}
+    scheds = [schedule(day, s, items) for s, items in enumerate(routes)]
+    cost = sum(sc.cost for sc in scheds) + sum(day.penalty[j] for j in unassigned)
+    return State(routes, scheds, where, unassigned, cost)
