@@ -59,13 +59,22 @@ def solve_command(
     hard_deadlines: Annotated[
         bool, typer.Option("--hard-deadlines", help="Never start a job after its SLA deadline.")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", "-w", help="Search chains on that many cores [default: every core]."),
+    ] = None,
 ) -> None:
     """Solve a problem file, print a summary checked by the independent checker."""
+    from dispatch.settings import get_settings
+
     try:
         loaded = load_problem(problem, fmt)
     except FormatError as exc:
         raise _fail(exc.one_line()) from None
     params = _params(loaded.params, time_limit, hard_deadlines)
+    if workers is not None and workers < 1:
+        raise _fail(f"--workers: must be at least 1 (got {workers})")
+    params = dataclasses.replace(params, workers=workers or get_settings().chains(1))
     out = Console(stderr=True)
     with out.status("Solving…") as status:
 
@@ -250,7 +259,8 @@ def plan_command(
         option = {"day": "date"}.get(exc.field, exc.field)
         raise _fail(f"--{option}: {exc.reason}") from None
     with Console(stderr=True).status(f"Planning {territory} for {when}…"):
-        status = planning.run_plan(settings.database_url, run_id, limit)
+        # One territory on its own: every core searches it.
+        status = planning.run_plan(settings.database_url, run_id, limit, workers=settings.chains(1))
     with factory() as s:
         run = s.get_one(PlanRun, run_id)
         if status != "succeeded" or run.plan_id is None:

@@ -36,6 +36,7 @@ from dispatch.field_state import (
     split_route,
 )
 from dispatch.lifecycle import OPEN
+from dispatch.settings import get_settings
 from solver import Break, Job, Location, Problem, Shift, Solution, SolveParams, TimeWindow, check, solve
 from solver.insertion import PICKUP_SERVICE
 from solver.model import Depot, StepType
@@ -713,6 +714,7 @@ def run_plan(
     *,
     on_stored: Callable[[Session, m.Plan], None] | None = None,
     heartbeat_seconds: float | None = None,
+    workers: int | None = None,
 ) -> str:
     """Execute one queued run to the end; returns its final status. Never raises for a
     failed plan: whatever goes wrong once the run is claimed (loading the day included) ends
@@ -720,13 +722,15 @@ def run_plan(
     sweep ended it, or another worker claimed it) is left as it is.
 
     While it executes, the run names this process and beats every ``heartbeat_seconds``
-    (default `run_watch.HEARTBEAT_SECONDS`), so the sweep can tell if this process dies."""
+    (default `run_watch.HEARTBEAT_SECONDS`), so the sweep can tell if this process dies.
+    ``workers``: search chains (default `Settings.chains`: the cores left per plan run at once)."""
     from dispatch.run_watch import HEARTBEAT_SECONDS
 
     engine = make_engine(database_url)
     factory = session_factory(engine)
     try:
-        return _run(factory, run_id, time_limit, on_stored, heartbeat_seconds or HEARTBEAT_SECONDS)
+        chains = workers or get_settings().chains()
+        return _run(factory, run_id, time_limit, on_stored, heartbeat_seconds or HEARTBEAT_SECONDS, chains)
     finally:
         engine.dispose()
 
@@ -737,6 +741,7 @@ def _run(
     time_limit: float,
     on_stored: Callable[[Session, m.Plan], None] | None,
     heartbeat_seconds: float,
+    workers: int = 1,
 ) -> str:
     from dispatch import run_watch
 
@@ -764,7 +769,8 @@ def _run(
                 territory = s.get_one(m.Territory, run.territory_id)
                 td = load_day(s, territory, run.day, run.as_of, run.days, present=run.created_at)
             started = time.monotonic()
-            solution = solve(td.problem, SolveParams(time_limit=time_limit), progress=progress)
+            params = SolveParams(time_limit=time_limit, workers=workers)
+            solution = solve(td.problem, params, progress=progress)
             report = check(td.problem, solution)
             if not report.feasible:
                 rules = Counter(v.rule.value for v in report.violations if v.hard)

@@ -3,6 +3,7 @@ and the workers agree on the database and the solver's budget without passing th
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,12 +16,25 @@ DEFAULT_SQLITE = Path("var") / "dispatch.sqlite3"
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DISPATCH_", extra="ignore")
 
+    def chains(self, plans_at_once: int | None = None) -> int:
+        """Search chains for one plan when ``plans_at_once`` (default ``plan_workers``) run
+        together: every core busy, none shared."""
+        if self.search_workers is not None:
+            return self.search_workers
+        return max(1, (os.cpu_count() or 1) // (plans_at_once or self.plan_workers))
+
     database_url: str = Field(
         default=f"sqlite:///{DEFAULT_SQLITE}",
         description="SQLAlchemy URL; SQLite (default, a file under var/) or postgresql+psycopg://…",
     )
     plan_time_limit: float = Field(default=20.0, gt=0, description="Solver seconds per territory plan.")
     plan_workers: int = Field(default=2, ge=1, description="Territories planned in parallel.")
+    search_workers: int | None = Field(
+        default=None,
+        ge=1,
+        description="Search chains per plan (processes, the best plan kept); default: the cores left "
+        "for each of the territories planned in parallel (at least one).",
+    )
     run_stale_seconds: float = Field(
         default=60.0,
         gt=0,

@@ -140,15 +140,19 @@ def _solve_then_search(problem: Problem, params: SolveParams, progress: Progress
     search), and the search runs that many steps."""
     from solver import search
 
-    if problem.depots:  # depot stops are not moved by the search yet: the model has all the time
-        return solve(problem, replace(params, lns_share=0.0, iterations=None), progress)
     started = time.monotonic()
     if params.iterations is not None:
         first_params = replace(params, lns_share=0.0, iterations=None, solution_limit=1, first_solutions=())
     else:
         model_time = max(0.2, params.time_limit * (1 - params.lns_share))
         first_params = replace(params, lns_share=0.0, time_limit=model_time)
-    first = solve(problem, first_params, progress)
+    if problem.depots or any(j.parts or j.tools for j in problem.jobs):
+        # Parts: the model plans the day without them (fast; depot variants slow its search
+        # down), and the search then gives each visit the van cannot serve a depot stop of its
+        # own, or another engineer (`solver.search.lns.initial_state`).
+        first = solve(_parts_blind(problem), first_params)
+    else:
+        first = solve(problem, first_params, progress)
     if first.status is Status.NO_SOLUTION:
         return first
     left = params.time_limit - (time.monotonic() - started)
@@ -164,6 +168,16 @@ def _solve_then_search(problem: Problem, params: SolveParams, progress: Progress
         stall_time=params.stall_time if params.iterations is None else None,
     )
     return replace(better, summary=replace(better.summary, wall_time=time.monotonic() - started))
+
+
+def _parts_blind(problem: Problem) -> Problem:
+    """The same day with no parts, tools, van stock or depots."""
+    return Problem(
+        locations=problem.locations,
+        matrix=problem.matrix,
+        jobs=tuple(replace(j, parts=(), tools=()) for j in problem.jobs),
+        shifts=tuple(replace(s, stock=(), tools=()) for s in problem.shifts),
+    )
 
 
 def _assignment_of(model: _Model, initial: Solution, search: object) -> pywrapcp.Assignment | None:

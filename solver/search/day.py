@@ -20,6 +20,8 @@ from solver.model import ArcCost, Break, Problem, SolveParams
 from solver.routing import unassigned_penalty
 
 NEIGHBOURS = 40  # per job, for string removal and for choosing where a removed job may go
+STOP_OPTIONS = 2  # depots tried for a job's own depot stop, nearest first
+DEPOT_BASE = -1000  # route item of a depot stop at depot d: DEPOT_BASE - d (breaks are -1 - b)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,30 @@ class Day:
         self.stability_cost = params.stability_cost
         self.neighbours = _neighbours(cost, self.loc, NEIGHBOURS)
         self.plannable = [j for j in range(self.n) if self.allowed[j]]
+        # Parts and tools: what each job needs, what each van starts with, what each depot
+        # holds; a job may be preceded by a stop of its own at one of its `stop_options`.
+        self.parts = [j.parts for j in jobs]
+        self.tools = [frozenset(j.tools) for j in jobs]
+        self.van = [dict(s.stock) for s in problem.shifts]
+        self.van_tools = [frozenset(s.tools) for s in problem.shifts]
+        self.depots = problem.depots
+        self.depot_stock = [dict(d.stock) for d in problem.depots]
+        self.has_parts = any(self.parts) or any(self.tools)
+        self.stop_options = [self._stop_options(j) for j in range(self.n)]
+
+    def _stop_options(self, j: int) -> tuple[int, ...]:
+        """Depots holding all that job ``j`` needs, nearest first (none if it needs nothing)."""
+        parts, tools = self.parts[j], self.tools[j]
+        if not parts and not tools:
+            return ()
+        holding = [
+            d
+            for d, depot in enumerate(self.depots)
+            if all(self.depot_stock[d].get(p, 0) >= q for p, q in parts) and tools <= set(depot.tools)
+        ]
+        here = self.loc[j]
+        holding.sort(key=lambda d: (self.dur(self.depots[d].location, here), d))
+        return tuple(holding[:STOP_OPTIONS])
 
     def late_cost(self, j: int, begin: int) -> int:
         d = self.deadline[j]

@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from solver.model import Break, Job, Problem, Route, Solution, SolveParams, Status, StepType
-from solver.search.day import Day
-from solver.search.routes import Insertion, Schedule, best_insertion, schedule
-from solver.timing import earliest_route
+from solver.search.day import DEPOT_BASE, Day
+from solver.search.routes import Insertion, Schedule, best_insertion, depot_of, schedule
+from solver.timing import DepotCall, earliest_route
 
 ProgressCallback = Callable[[float, int], None]
 
@@ -37,10 +37,12 @@ class State:
     where: dict[int, int]  # job → shift
     unassigned: set[int]
     cost: int
+    depot_left: dict[tuple[int, str], int] = field(default_factory=dict)  # units not yet loaded
 
     def copy(self) -> State:
         routes = [list(r) for r in self.routes]
-        return State(routes, list(self.scheds), dict(self.where), set(self.unassigned), self.cost)
+        where, unassigned, left = dict(self.where), set(self.unassigned), dict(self.depot_left)
+        return State(routes, list(self.scheds), where, unassigned, self.cost, left)
 
 
 @dataclass(slots=True)
@@ -52,7 +54,9 @@ class Stats:
 
 
 def initial_state(day: Day, solution: Solution) -> State:
-    """The search's state for a plan of the routing model (without depot stops)."""
+    """The search's state for a plan: its routes' jobs and breaks in order. Its depot stops are
+    not kept (the search makes each job that needs one a stop of its own); a job the van then
+    cannot serve, or one the day's rules no longer admit on that shift, starts left out."""
     index = day.problem.job_index()
     shift_index = day.problem.shift_index()
     routes: list[list[int]] = [_empty_items(day, s) for s in range(len(day.shifts))]
@@ -62,13 +66,29 @@ def initial_state(day: Day, solution: Solution) -> State:
         items: list[int] = []
         for st in r.steps:
             if st.type is StepType.JOB and st.id is not None:
-                items.append(index[st.id])
+                j = index[st.id]
+                if sh in day.allowed[j]:
+                    items.append(j)
             elif st.type is StepType.BREAK and st.id in breaks:
                 items.append(-1 - breaks[st.id])
-            elif st.type is StepType.DEPOT:
-                raise ValueError("the search does not move depot stops yet")
+        if day.has_parts:
+            items = _served_from_the_van(day, sh, items)
         routes[sh] = items
     return _state_of(day, routes)
+
+
+def _served_from_the_van(day: Day, sh: int, items: list[int]) -> list[int]:
+    """``items`` without the jobs whose parts or tools the van does not carry."""
+    van = dict(day.van[sh])
+    out = []
+    for it in items:
+        if it >= 0:
+            if any(van.get(p, 0) < q for p, q in day.parts[it]) or not day.tools[it] <= day.van_tools[sh]:
+                continue
+            for p, q in day.parts[it]:
+                van[p] -= q
+        out.append(it)
+    return out
 
 
 def _empty_items(day: Day, s: int) -> list[int]:
@@ -101,12 +121,21 @@ class Search:
         return self._string_removal(state, routed)
 
     def _take(self, state: State, jobs: Iterable[int]) -> tuple[set[int], set[int]]:
+        """Take jobs off their routes, each with the depot stop made for it."""
         removed, touched = set(), set()
         for j in jobs:
             s = state.where.pop(j, None)
             if s is None:
                 continue
-            state.routes[s].remove(j)
+            items = state.routes[s]
+            k = items.index(j)
+            d = depot_of(items[k - 1]) if k else None
+            if d is not None:
+                for p, q in self.day.parts[j]:
+                    state.depot_left[d, p] += q
+                del items[k - 1 : k + 1]
+            else:
+                del items[k]
             removed.add(j)
             touched.add(s)
         return removed, touched
@@ -216,14 +245,21 @@ class Search:
                 sched = state.scheds[s]
                 if not sched.feasible:
                     continue
-                ins = best_insertion(day, s, state.routes[s], sched, j, blink=rng.random)
+                ins = best_insertion(
+                    day, s, state.routes[s], sched, j, blink=rng.random, depot_left=state.depot_left
+                )
                 if ins is not None and (best is None or ins.score < best.score):
                     best = ins
             if best is None:
                 state.unassigned.add(j)
                 continue
             state.unassigned.discard(j)
-            state.routes[best.shift].insert(best.position, j)
+            if best.depot is None:
+                state.routes[best.shift].insert(best.position, j)
+            else:
+                state.routes[best.shift][best.position : best.position] = [DEPOT_BASE - best.depot, j]
+                for p, q in day.parts[j]:
+                    state.depot_left[best.depot, p] -= q
             state.where[j] = best.shift
             state.scheds[best.shift] = schedule(day, best.shift, state.routes[best.shift])
             touched.add(best.shift)
@@ -314,7 +350,14 @@ def to_solution(day: Day, state: State, started: float, log: tuple[tuple[float, 
         if not any(x >= 0 for x in items):
             continue
         shift = problem.shifts[s]
-        seq: list[Job | Break] = [shift.breaks[-1 - x] if x < 0 else problem.jobs[x] for x in items]
+        seq: list[Job | Break | DepotCall] = []
+        for k, x in enumerate(items):
+            d = depot_of(x)
+            if d is not None:
+                served = items[k + 1]
+                seq.append(DepotCall(day.depots[d], day.parts[served], tuple(sorted(day.tools[served]))))
+            else:
+                seq.append(shift.breaks[-1 - x] if x < 0 else problem.jobs[x])
         routes.append(earliest_route(problem, shift, seq))
     routed = {j for j in state.where}
     unassigned = tuple(
@@ -409,4 +452,11 @@ def _state_of(day: Day, routes: list[list[int]]) -> State:
     unassigned = {j for j in day.plannable if j not in where}
     scheds = [schedule(day, s, items) for s, items in enumerate(routes)]
     cost = sum(sc.cost for sc in scheds) + sum(day.penalty[j] for j in unassigned)
-    return State(routes, scheds, where, unassigned, cost)
+    left = {(d, p): q for d, stock in enumerate(day.depot_stock) for p, q in stock.items()}
+    for items in routes:
+        for k, it in enumerate(items):
+            d = depot_of(it)
+            if d is not None:
+                for p, q in day.parts[items[k + 1]]:
+                    left[d, p] -= q
+    return State(routes, scheds, where, unassigned, cost, left)

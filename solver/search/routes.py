@@ -1,13 +1,16 @@
 """One route of the search: its order, its earliest schedule, its cost, and the cheapest
 feasible place for a job in it.
 
-A route is a list of items: a job's position in the problem (``>= 0``) or a break of the
-shift (``-1 - b`` for ``shift.breaks[b]``), in the order driven. Its schedule follows
-`solver.timing` (and so `solver.check`): leave at shift start, each job at the later of its
-arrival and its window's start (never before a fixed start), each break on the leg it is
-listed on, home by the shift end. The schedule before each gap is kept, so trying a job in
-a gap costs the drive there plus the rest of the route only until a visit finishes no later
-than it did (earlier arrivals never break a window, break window or shift end).
+A route is a list of items: a job's position in the problem (``>= 0``), a break of the shift
+(``-1 - b`` for ``shift.breaks[b]``), or a depot stop (``DEPOT_BASE - d``) that loads what the
+job right after it needs and is removed with it. Its schedule follows `solver.timing` (and so
+`solver.check`): leave at shift start, each job at the later of its arrival and its window's
+start (never before a fixed start), a depot stop not before its opening, each break on the
+leg it is listed on, home by the shift end; the van starts with the shift's stock, gains at a
+stop what the next job needs, and a job takes its parts away (its tools must be on board).
+The schedule before each gap is kept, so trying a job in a gap costs the drive there plus the
+rest of the route only until a visit finishes no later than it did (earlier arrivals never
+break a window, break window or shift end; the van is checked from the kept levels).
 """
 
 from __future__ import annotations
@@ -15,12 +18,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from solver.search.day import Day
+from solver.search.day import DEPOT_BASE, Day
 from solver.timing import ready_after
 
 Pending = tuple[int, ...]  # break indices waiting for the next leg
 BLINK = 0.01  # SISR: an insertion place is skipped with this probability
 NO_BREAKS: Pending = ()
+NO_STOCK: dict[str, int] = {}
+
+
+def depot_of(item: int) -> int | None:
+    """The depot of a depot-stop item, else None."""
+    return DEPOT_BASE - item if item <= DEPOT_BASE else None
 
 
 @dataclass(slots=True)
@@ -31,13 +40,15 @@ class Schedule:
     t: list[int]  # time before item k (k == len(items): before the leg home)
     loc: list[int]  # location before item k
     pending: list[Pending]  # breaks to take on the leg to item k
-    end: list[int]  # service end of job item k (-1 for a break)
+    end: list[int]  # service end of job or depot item k (-1 for a break)
     on_time: list[bool]  # job item k keeps its deadline
-    next_loc: list[int | None]  # location of the first job at or after k (else the shift end)
+    next_loc: list[int | None]  # the first place (job or depot) at or after k, else the shift end
     load_before: list[tuple[int, ...]]  # per dimension, the peak load up to gap k
     load_after: list[tuple[int, ...]]  # per dimension, the peak load from gap k on
+    spare: list[dict[str, int]]  # per part, the least the van holds from gap k on (parts days)
+    tools_before: list[frozenset[str]]  # tools on board at gap k (parts days)
     jobs: int
-    arc: int  # sum of arc costs
+    arc: int  # sum of arc costs (a depot stop's counter time included, as in the model)
     late: int  # SLA lateness cost
     moved: int  # stability cost
     span: int  # departure (after the first wait) to the end
@@ -72,6 +83,14 @@ def _begin(day: Day, j: int, ready: int) -> int | None:
     return begin
 
 
+def _opened(day: Day, d: int, ready: int) -> int | None:
+    """When the counter serves a van arriving at ``ready``, or None once it has closed."""
+    window = day.depots[d].time_window
+    if window is None:
+        return ready
+    return None if ready > window.end else max(ready, window.start)
+
+
 def schedule(day: Day, sh: int, items: list[int]) -> Schedule:
     """The earliest schedule and cost of ``items`` on shift ``sh``."""
     shift = day.shifts[sh]
@@ -93,10 +112,41 @@ def schedule(day: Day, sh: int, items: list[int]) -> Schedule:
                 start_load[k] += day.delivery[it][k]
     loads: list[tuple[int, ...]] = [tuple(start_load)]
     current = start_load
+    parts_day = day.has_parts
+    van = dict(day.van[sh]) if parts_day else NO_STOCK
+    on_board = set(day.van_tools[sh]) if parts_day else set()
+    levels: list[dict[str, int]] = []  # van stock at gap k
+    tools_at: list[frozenset[str]] = []
     for k, it in enumerate(items):
         ts[k], locs[k], pend[k] = t, loc, pending
-        if it < 0:
+        if parts_day:
+            levels.append(dict(van))
+            tools_at.append(frozenset(on_board))
+        if -1000 < it < 0:
             pending = (*pending, -1 - it)
+            loads.append(tuple(current))
+            continue
+        depot = depot_of(it)
+        if depot is not None:
+            place = day.depots[depot].location
+            ready = _leg(day, sh, t, loc, place, pending)
+            if ready is None:
+                feasible, ready = False, t
+            begin = _opened(day, depot, ready)
+            if begin is None:
+                feasible, begin = False, ready
+            if first_wait is None:
+                first_wait = begin - ready if not pending else 0
+            arc += cost(loc, place) + day.depots[depot].service
+            t, loc, pending = begin + day.depots[depot].service, place, NO_BREAKS
+            ends[k] = t
+            served = items[k + 1] if k + 1 < n and items[k + 1] >= 0 else None
+            if served is None:
+                feasible = False  # a stop is made for the job right after it
+            else:
+                for part, qty in day.parts[served]:
+                    van[part] = van.get(part, 0) + qty
+                on_board |= day.tools[served]
             loads.append(tuple(current))
             continue
         to = day.loc[it]
@@ -117,6 +167,14 @@ def schedule(day: Day, sh: int, items: list[int]) -> Schedule:
         moved += day.moved_cost(it, sh)
         t, loc, pending = begin + day.service[it], to, NO_BREAKS
         ends[k] = t
+        if parts_day:
+            for part, qty in day.parts[it]:
+                left = van.get(part, 0) - qty
+                if left < 0:
+                    feasible = False
+                van[part] = left
+            if not day.tools[it] <= on_board:
+                feasible = False
         if dims:
             current = [current[d] + day.pickup[it][d] - day.delivery[it][d] for d in range(dims)]
         loads.append(tuple(current))
@@ -142,20 +200,49 @@ def schedule(day: Day, sh: int, items: list[int]) -> Schedule:
             peak = tuple(max(a, b) for a, b in zip(peak, x, strict=True))
             after.append(peak)
         after.reverse()
+    spare: list[dict[str, int]] = []
+    if parts_day:
+        levels.append(dict(van))
+        tools_at.append(frozenset(on_board))
+        seen = set().union(*levels)
+        low = {p: levels[n].get(p, 0) for p in seen}
+        spare = [low] * (n + 1)
+        for k in range(n - 1, -1, -1):
+            low = {p: min(low[p], levels[k].get(p, 0)) for p in seen}
+            spare[k] = low
     if shift.max_jobs is not None and jobs > shift.max_jobs:
         feasible = False
     next_loc: list[int | None] = [shift.end] * (n + 1)
     upcoming: int | None = shift.end
     for k in range(n - 1, -1, -1):
-        if items[k] >= 0:
-            upcoming = day.loc[items[k]]
+        it = items[k]
+        if it >= 0:
+            upcoming = day.loc[it]
+        elif it <= DEPOT_BASE:
+            upcoming = day.depots[DEPOT_BASE - it].location
         next_loc[k] = upcoming
     span = 0
     if jobs:
         span = home - (shift.open_at + (first_wait or 0))
     total = arc + late + moved + day.span_cost * span if jobs else 0
     return Schedule(
-        feasible, ts, locs, pend, ends, on_time, next_loc, before, after, jobs, arc, late, moved, span, total
+        feasible,
+        ts,
+        locs,
+        pend,
+        ends,
+        on_time,
+        next_loc,
+        before,
+        after,
+        spare,
+        tools_at,
+        jobs,
+        arc,
+        late,
+        moved,
+        span,
+        total,
     )
 
 
@@ -163,7 +250,8 @@ def schedule(day: Day, sh: int, items: list[int]) -> Schedule:
 class Insertion:
     score: int  # added arc cost + the job's own lateness and stability cost
     shift: int
-    position: int  # the job goes right before ``items[position]``
+    position: int  # the job (after its stop, if any) goes right before ``items[position]``
+    depot: int | None = None  # a stop of its own at this depot, right before it
 
 
 def _suffix_ok(day: Day, sh: int, items: list[int], s: Schedule, k: int, t: int, loc: int) -> bool:
@@ -172,18 +260,29 @@ def _suffix_ok(day: Day, sh: int, items: list[int], s: Schedule, k: int, t: int,
     pending = NO_BREAKS
     for i in range(k, len(items)):
         it = items[i]
-        if it < 0:
+        if -1000 < it < 0:
             pending = (*pending, -1 - it)
             continue
-        ready = _leg(day, sh, t, loc, day.loc[it], pending)
-        if ready is None:
-            return False
-        begin = _begin(day, it, ready)
-        if begin is None:
-            return False
-        if (s.on_time[i] or day.hard_deadlines) and day.late_cost(it, begin):
-            return False
-        t, loc, pending = begin + day.service[it], day.loc[it], NO_BREAKS
+        depot = depot_of(it)
+        if depot is not None:
+            place = day.depots[depot].location
+            ready = _leg(day, sh, t, loc, place, pending)
+            if ready is None:
+                return False
+            begin = _opened(day, depot, ready)
+            if begin is None:
+                return False
+            t, loc, pending = begin + day.depots[depot].service, place, NO_BREAKS
+        else:
+            ready = _leg(day, sh, t, loc, day.loc[it], pending)
+            if ready is None:
+                return False
+            begin = _begin(day, it, ready)
+            if begin is None:
+                return False
+            if (s.on_time[i] or day.hard_deadlines) and day.late_cost(it, begin):
+                return False
+            t, loc, pending = begin + day.service[it], day.loc[it], NO_BREAKS
         if t <= s.end[i]:
             return True  # the delay is absorbed: the rest runs as before or earlier
     home = _leg(day, sh, t, loc, day.shifts[sh].end, pending)
@@ -204,6 +303,13 @@ def _fits_load(day: Day, sh: int, s: Schedule, j: int, k: int) -> bool:
     return True
 
 
+def _van_supplies(day: Day, s: Schedule, j: int, k: int) -> bool:
+    """Can the van serve job ``j`` at gap ``k`` from what it carries (its parts taken there
+    leave enough for every later job, its tools are on board)?"""
+    spare = s.spare[k]
+    return all(spare.get(p, 0) >= q for p, q in day.parts[j]) and day.tools[j] <= s.tools_before[k]
+
+
 def best_insertion(
     day: Day,
     sh: int,
@@ -213,30 +319,58 @@ def best_insertion(
     *,
     tries: int = 3,
     blink: Callable[[], float] | None = None,
+    depot_left: dict[tuple[int, str], int] | None = None,
 ) -> Insertion | None:
     """The cheapest feasible place for job ``j`` in the route, scanning gaps by added arc cost
     and pricing the first ``tries`` feasible ones (with the job's lateness and stability).
-    ``blink``: a random number per place; below `BLINK` the place is skipped (SISR's blinks)."""
+    ``blink``: a random number per place; below `BLINK` the place is skipped (SISR's blinks).
+    A job that needs parts or tools goes where the van can serve it, or after a stop of its
+    own at one of its depots with ``depot_left`` stock (depot, part → units not yet loaded)."""
     shift = day.shifts[sh]
     if shift.max_jobs is not None and s.jobs + 1 > shift.max_jobs:
         return None
     cost = day.cost
     to = day.loc[j]
+    needs = bool(day.parts[j]) or bool(day.tools[j])
+    via: tuple[int | None, ...] = (None,)
+    if needs:
+        left = depot_left or {}
+        stops = tuple(
+            d for d in day.stop_options[j] if all(left.get((d, p), 0) >= q for p, q in day.parts[j])
+        )
+        via = (None, *stops)
     gaps = []
     for k in range(len(items) + 1):
+        if k and items[k - 1] <= DEPOT_BASE:
+            continue  # between a stop and the job it is made for
         prev, nxt = s.loc[k], s.next_loc[k]
-        added = cost(prev, to) + (cost(to, nxt) - cost(prev, nxt) if nxt is not None else 0)
-        gaps.append((added, k))
+        back = cost(to, nxt) - cost(prev, nxt) if nxt is not None else 0
+        for d in via:
+            if d is None:
+                added = cost(prev, to) + back
+            else:
+                place = day.depots[d].location
+                added = cost(prev, place) + day.depots[d].service + cost(place, to) + back
+            gaps.append((added, k, -1 if d is None else d))
     gaps.sort()
     best: Insertion | None = None
     found = 0
     moved = day.moved_cost(j, sh)
-    for added, k in gaps:
+    for added, k, dd in gaps:
         if best is not None and added + moved >= best.score:
             break
         if blink is not None and blink() < BLINK:
             continue
-        ready = _leg(day, sh, s.t[k], s.loc[k], to, s.pending[k])
+        d = None if dd < 0 else dd
+        if d is None:
+            if needs and not _van_supplies(day, s, j, k):
+                continue
+            ready = _leg(day, sh, s.t[k], s.loc[k], to, s.pending[k])
+        else:
+            place = day.depots[d].location
+            at_depot = _leg(day, sh, s.t[k], s.loc[k], place, s.pending[k])
+            counter = None if at_depot is None else _opened(day, d, at_depot)
+            ready = None if counter is None else counter + day.depots[d].service + day.dur(place, to)
         if ready is None:
             continue
         begin = _begin(day, j, ready)
@@ -248,7 +382,7 @@ def best_insertion(
             continue
         score = added + day.late_cost(j, begin) + moved
         if best is None or score < best.score:
-            best = Insertion(score, sh, k)
+            best = Insertion(score, sh, k, d)
         found += 1
         if found >= tries:
             break

@@ -29,6 +29,15 @@ def day_plan() -> tuple[Problem, Solution]:
 
 
 @pytest.fixture(scope="module")
+def parts_plan() -> tuple[Problem, Solution]:
+    """A 60-job day with spare parts (vans, depots with stock, a part nowhere) and the model's
+    first plan of it (with depot variants), which the search restarts from its own stops."""
+    problem = field_service_day(60, engineers_for(60), seed=2024, parts=True)
+    assert any(j.parts for j in problem.jobs) and problem.depots
+    return problem, solve(problem, MODEL_ONLY)
+
+
+@pytest.fixture(scope="module")
 def solomon() -> tuple[Problem, Solution]:
     """Solomon C101 (capacity and windows) at scale 100 with distance costs, and a first plan."""
     problem = read_solomon(DATA / "C101.txt").to_problem(scale=100)
@@ -41,7 +50,7 @@ def _state_solution(day: Day, state: State) -> Solution:
 
 
 @pytest.mark.parametrize("how", RUINS)
-@pytest.mark.parametrize("which", ["day_plan", "solomon"])
+@pytest.mark.parametrize("which", ["day_plan", "solomon", "parts_plan"])
 def test_each_ruin_leaves_a_plan_the_checker_accepts(
     how: str, which: str, request: pytest.FixtureRequest
 ) -> None:
@@ -58,7 +67,7 @@ def test_each_ruin_leaves_a_plan_the_checker_accepts(
         assert_valid(problem, _state_solution(day, state))  # removed jobs are listed unassigned
 
 
-@pytest.mark.parametrize("which", ["day_plan", "solomon"])
+@pytest.mark.parametrize("which", ["day_plan", "solomon", "parts_plan"])
 def test_recreate_puts_jobs_back_into_a_checked_plan(which: str, request: pytest.FixtureRequest) -> None:
     problem, start = request.getfixturevalue(which)
     params = SolveParams(arc_cost=ArcCost.DISTANCE) if which == "solomon" else SolveParams()
@@ -75,7 +84,7 @@ def test_recreate_puts_jobs_back_into_a_checked_plan(which: str, request: pytest
         assert {u.job_id for u in solution.unassigned} >= {problem.jobs[j].id for j in removed - placed}
 
 
-@pytest.mark.parametrize("which", ["day_plan", "solomon"])
+@pytest.mark.parametrize("which", ["day_plan", "solomon", "parts_plan"])
 def test_the_search_never_ends_worse_and_prices_what_the_checker_times(
     which: str, request: pytest.FixtureRequest
 ) -> None:
@@ -97,7 +106,8 @@ def test_the_search_never_ends_worse_and_prices_what_the_checker_times(
     }
     assert starts == report.service_start
     arcs = report.distance if which == "solomon" else report.travel_time
-    assert sum(sc.arc for sc in best.scheds) == arcs
+    counters = sum(s.service for r in solution.routes for s in r.steps if s.type.value == "depot")
+    assert sum(sc.arc for sc in best.scheds) == arcs + counters  # the model prices counter time too
     late = sum(day.late_cost(j, starts[problem.jobs[j].id]) for j in best.where)
     assert sum(sc.late for sc in best.scheds) == late
 
@@ -142,3 +152,23 @@ def test_hard_deadlines_stay_hard_in_the_search(day_plan: tuple[Problem, Solutio
     solution = solve(problem, params)
     assert_valid(problem, solution, hard_deadlines=True)
     assert solution.summary.late_jobs == 0
+
+
+def test_jobs_the_van_cannot_serve_get_a_stop_of_their_own(parts_plan: tuple[Problem, Solution]) -> None:
+    """From the parts-blind start every visit whose parts are not on the van is left out; the
+    search serves such jobs after a depot stop of their own, and no depot gives more than it
+    holds (the checker follows each van and every depot's stock)."""
+    problem, start = parts_plan
+    day = Day(problem, SolveParams())
+    first = initial_state(day, start)
+    best = Search(day, seed=8).run(first.copy(), iterations=400)
+    solution = _state_solution(day, best)
+    assert_valid(problem, solution)
+    stops = [(r, k) for r in solution.routes for k, st in enumerate(r.steps) if st.type.value == "depot"]
+    assert stops
+    for r, k in stops:  # each stop loads what the visit right after it uses
+        nxt = r.steps[k + 1] if r.steps[k + 1].type.value == "job" else r.steps[k + 2]
+        job = next(j for j in problem.jobs if j.id == nxt.id)
+        assert dict(r.steps[k].parts) == dict(job.parts)
+    assert best.cost <= first.cost and len(best.unassigned) <= len(first.unassigned)
+    assert all(v >= 0 for v in best.depot_left.values())
