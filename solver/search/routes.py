@@ -83,6 +83,28 @@ def _begin(day: Day, j: int, ready: int) -> int | None:
     return begin
 
 
+def _visit(day: Day, sh: int, t: int, loc: int, it: int, pending: Pending) -> tuple[int | None, int | None]:
+    """Drive from ``loc`` at ``t`` to job or depot-stop item ``it`` (taking ``pending``
+    breaks): when service could begin there and when it does; None where a break window, a
+    job's windows or the depot's hours have closed."""
+    depot = depot_of(it)
+    to = day.loc[it] if depot is None else day.depots[depot].location
+    ready = _leg(day, sh, t, loc, to, pending)
+    if ready is None:
+        return None, None
+    return ready, (_begin(day, it, ready) if depot is None else _opened(day, depot, ready))
+
+
+def _place(day: Day, it: int) -> int:
+    depot = depot_of(it)
+    return day.loc[it] if depot is None else day.depots[depot].location
+
+
+def _service(day: Day, it: int) -> int:
+    depot = depot_of(it)
+    return day.service[it] if depot is None else day.depots[depot].service
+
+
 def _opened(day: Day, d: int, ready: int) -> int | None:
     """When the counter serves a van arriving at ``ready``, or None once it has closed."""
     window = day.depots[d].time_window
@@ -122,24 +144,24 @@ def schedule(day: Day, sh: int, items: list[int]) -> Schedule:
         if parts_day:
             levels.append(dict(van))
             tools_at.append(frozenset(on_board))
-        if -1000 < it < 0:
+        if DEPOT_BASE < it < 0:
             pending = (*pending, -1 - it)
             loads.append(tuple(current))
             continue
+        ready, begin = _visit(day, sh, t, loc, it, pending)
+        if ready is None or begin is None:
+            feasible = False
+            ready = t if ready is None else ready
+            begin = ready
+        if first_wait is None:
+            first_wait = begin - ready if not pending else 0
+        to = _place(day, it)
+        arc += cost(loc, to)
+        t, loc, pending = begin + _service(day, it), to, NO_BREAKS
+        ends[k] = t
         depot = depot_of(it)
         if depot is not None:
-            place = day.depots[depot].location
-            ready = _leg(day, sh, t, loc, place, pending)
-            if ready is None:
-                feasible, ready = False, t
-            begin = _opened(day, depot, ready)
-            if begin is None:
-                feasible, begin = False, ready
-            if first_wait is None:
-                first_wait = begin - ready if not pending else 0
-            arc += cost(loc, place) + day.depots[depot].service
-            t, loc, pending = begin + day.depots[depot].service, place, NO_BREAKS
-            ends[k] = t
+            arc += day.depots[depot].service
             served = items[k + 1] if k + 1 < n and items[k + 1] >= 0 else None
             if served is None:
                 feasible = False  # a stop is made for the job right after it
@@ -149,24 +171,12 @@ def schedule(day: Day, sh: int, items: list[int]) -> Schedule:
                 on_board |= day.tools[served]
             loads.append(tuple(current))
             continue
-        to = day.loc[it]
-        ready = _leg(day, sh, t, loc, to, pending)
-        if ready is None:
-            feasible, ready = False, t
-        begin = _begin(day, it, ready)
-        if begin is None:
-            feasible, begin = False, ready
         if day.too_late(it, begin):
             feasible = False
-        if first_wait is None:
-            first_wait = begin - ready if not pending else 0
-        arc += cost(loc, to)
         lc = day.late_cost(it, begin)
         on_time[k] = lc == 0
         late += lc
         moved += day.moved_cost(it, sh)
-        t, loc, pending = begin + day.service[it], to, NO_BREAKS
-        ends[k] = t
         if parts_day:
             for part, qty in day.parts[it]:
                 left = van.get(part, 0) - qty
@@ -260,29 +270,15 @@ def _suffix_ok(day: Day, sh: int, items: list[int], s: Schedule, k: int, t: int,
     pending = NO_BREAKS
     for i in range(k, len(items)):
         it = items[i]
-        if -1000 < it < 0:
+        if DEPOT_BASE < it < 0:
             pending = (*pending, -1 - it)
             continue
-        depot = depot_of(it)
-        if depot is not None:
-            place = day.depots[depot].location
-            ready = _leg(day, sh, t, loc, place, pending)
-            if ready is None:
-                return False
-            begin = _opened(day, depot, ready)
-            if begin is None:
-                return False
-            t, loc, pending = begin + day.depots[depot].service, place, NO_BREAKS
-        else:
-            ready = _leg(day, sh, t, loc, day.loc[it], pending)
-            if ready is None:
-                return False
-            begin = _begin(day, it, ready)
-            if begin is None:
-                return False
-            if (s.on_time[i] or day.hard_deadlines) and day.late_cost(it, begin):
-                return False
-            t, loc, pending = begin + day.service[it], day.loc[it], NO_BREAKS
+        _, begin = _visit(day, sh, t, loc, it, pending)
+        if begin is None:
+            return False
+        if it >= 0 and (s.on_time[i] or day.hard_deadlines) and day.late_cost(it, begin):
+            return False
+        t, loc, pending = begin + _service(day, it), _place(day, it), NO_BREAKS
         if t <= s.end[i]:
             return True  # the delay is absorbed: the rest runs as before or earlier
     home = _leg(day, sh, t, loc, day.shifts[sh].end, pending)
