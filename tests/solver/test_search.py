@@ -13,8 +13,8 @@ from solver import SolveParams, check, solve
 from solver.generate import engineers_for, field_service_day
 from solver.io.solomon import read_solomon, solomon_params
 from solver.model import ArcCost, Problem, Solution
-from solver.search.day import Day
-from solver.search.lns import RUINS, Search, State, initial_state, to_solution
+from solver.search.day import DEPOT_BASE, Day
+from solver.search.lns import RUINS, Search, State, improve, initial_state, to_solution
 from tests.solver.conftest import assert_valid
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -154,21 +154,36 @@ def test_hard_deadlines_stay_hard_in_the_search(day_plan: tuple[Problem, Solutio
     assert solution.summary.late_jobs == 0
 
 
-def test_jobs_the_van_cannot_serve_get_a_stop_of_their_own(parts_plan: tuple[Problem, Solution]) -> None:
+def test_jobs_the_van_cannot_serve_get_a_depot_stop(parts_plan: tuple[Problem, Solution]) -> None:
     """From the parts-blind start every visit whose parts are not on the van is left out; the
-    search serves such jobs after a depot stop of their own, and no depot gives more than it
-    holds (the checker follows each van and every depot's stock)."""
+    search serves such jobs after a depot stop (a new one, or an earlier stop of the route that
+    loads for it too), and no depot gives more than it holds (the checker follows each van and
+    every depot's stock)."""
     problem, start = parts_plan
     day = Day(problem, SolveParams())
     first = initial_state(day, start)
     best = Search(day, seed=8).run(first.copy(), iterations=400)
     solution = _state_solution(day, best)
     assert_valid(problem, solution)
-    stops = [(r, k) for r in solution.routes for k, st in enumerate(r.steps) if st.type.value == "depot"]
-    assert stops
-    for r, k in stops:  # each stop loads what the visit right after it uses
-        nxt = r.steps[k + 1] if r.steps[k + 1].type.value == "job" else r.steps[k + 2]
-        job = next(j for j in problem.jobs if j.id == nxt.id)
-        assert dict(r.steps[k].parts) == dict(job.parts)
+    assert best.stops
+    for sid, stop in best.stops.items():  # each stop loads what the jobs it serves need, later on
+        route = best.routes[best.where[stop.jobs[0]]]
+        at = route.index(DEPOT_BASE - sid)
+        assert set(stop.jobs) <= set(route[at + 1 :])
+        assert all(best.served_by[j] == sid for j in stop.jobs)
+    steps = [st for r in solution.routes for st in r.steps if st.type.value == "depot"]
+    loaded = sum(q for st in steps for _, q in st.parts)
+    wanted = [problem.jobs[j].parts for stop in best.stops.values() for j in stop.jobs]
+    assert loaded == sum(q for parts in wanted for _, q in parts)
     assert best.cost <= first.cost and len(best.unassigned) <= len(first.unassigned)
     assert all(v >= 0 for v in best.depot_left.values())
+
+
+def test_the_search_builds_a_plan_when_the_model_found_none(day_plan: tuple[Problem, Solution]) -> None:
+    """With too little time the model may return no plan: the search then places the jobs
+    itself (its first step re-inserts everything the start left out)."""
+    problem, start = day_plan
+    nothing = replace(start, routes=(), unassigned=())
+    solution = improve(problem, nothing, SolveParams(), iterations=50, seed=1)
+    assert_valid(problem, solution)
+    assert solution.summary.assigned >= 0.8 * start.summary.assigned
