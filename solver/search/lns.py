@@ -401,9 +401,7 @@ def to_solution(day: Day, state: State, started: float, log: tuple[tuple[float, 
                 seq.append(shift.breaks[-1 - x] if x < 0 else problem.jobs[x])
         routes.append(earliest_route(problem, shift, seq))
     routed = {j for j in state.where}
-    unassigned = tuple(
-        _reason(j, c, problem) for j, c in enumerate(day.candidates) if j not in routed
-    )
+    unassigned = tuple(_reason(j, c, problem) for j, c in enumerate(day.candidates) if j not in routed)
     summary = _summary(problem, tuple(routes), len(unassigned), state.cost, started)
     return Solution(
         status=Status.SOLVED, routes=tuple(routes), unassigned=unassigned, summary=summary, search_log=log

@@ -11,7 +11,10 @@ starts with the shift's stock, gains at a stop what its jobs need, and a job tak
 away (its tools must be on board). The schedule before each gap is kept, so trying a job in
 a gap costs the drive there plus the rest of the route only until a visit finishes no later
 than it did (earlier arrivals never break a window, break window or shift end; the van is
-checked from the kept levels).
+checked from the kept levels). Most places are decided without even that: the schedule keeps
+each item's forward slack (Savelsbergh 1992; through a lunch on the leg too), so a place is
+feasible when the delay it causes fits the slack, and infeasible when it does not and nothing
+after it could absorb more (no later window, no second break on a leg).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ Pending = tuple[int, ...]  # break indices waiting for the next leg
 BLINK = 0.01  # SISR: an insertion place is skipped with this probability
 NO_BREAKS: Pending = ()
 NO_STOCK: dict[str, int] = {}
+UNBOUNDED = 1 << 60
 
 
 @dataclass(slots=True)
@@ -66,6 +70,10 @@ class Schedule:
     spare: list[dict[str, int]]  # per part, the least the van holds from gap k on (parts days)
     tools_before: list[frozenset[str]]  # tools on board at gap k (parts days)
     stops_before: list[tuple[int, ...]]  # stop ids before gap k (parts days)
+    ready: list[int]  # when item k could begin (arrival, after the leg's breaks); -1 for a break
+    slack: list[int]  # how much later item k may become ready with the rest still keeping its rules
+    exact: list[bool]  # no more than ``slack[k]`` either (else a later window or a break may allow more)
+    direct: list[int]  # arc cost from before gap k to the place after it (0 to an open end)
     jobs: int
     arc: int  # sum of arc costs (a depot stop's counter time included, as in the model)
     late: int  # SLA lateness cost
@@ -134,6 +142,28 @@ def _opened(day: Day, d: int, ready: int) -> int | None:
     return None if ready > window.end else max(ready, window.start)
 
 
+def _latest(day: Day, it: int, begin: int, stops: Stops) -> int:
+    """The latest begin that job or depot-stop item ``it``'s window, fixed start or counter
+    hours allow, beginning at ``begin`` now (a later window of the job is not counted on)."""
+    sid = stop_of(it)
+    if sid is not None:
+        window = day.depots[stops[sid].depot].time_window
+        return UNBOUNDED if window is None else window.end
+    latest = UNBOUNDED
+    for _, b in day.windows[it]:
+        if begin <= b:
+            latest = b
+            break
+    fixed = day.fixed[it]
+    return latest if fixed is None else min(latest, fixed)
+
+
+def _later_window(day: Day, j: int, begin: int) -> bool:
+    """Has job ``j`` a window after the one it begins in (a delay could move it there)?"""
+    windows = day.windows[j]
+    return len(windows) > 1 and begin < windows[-1][0]
+
+
 NO_STOPS: Stops = {}
 
 
@@ -145,6 +175,7 @@ def schedule(day: Day, sh: int, items: list[int], stops: Stops = NO_STOPS) -> Sc
     ts, locs = [0] * (n + 1), [0] * (n + 1)
     pend: list[Pending] = [NO_BREAKS] * (n + 1)
     ends, on_time = [-1] * n, [True] * n
+    readies, latest = [-1] * n, [-1] * n  # latest: the latest begin item k's rules allow
     t, loc, pending = shift.open_at, shift.start, NO_BREAKS
     feasible = True
     arc = late = moved = jobs = 0
@@ -166,6 +197,9 @@ def schedule(day: Day, sh: int, items: list[int], stops: Stops = NO_STOPS) -> Sc
     tools_at: list[frozenset[str]] = []
     made: list[tuple[int, ...]] = []
     stops_so_far: tuple[int, ...] = ()
+    begins = [-1] * n
+    dur, places, services = day.dur, day.loc, day.service
+    windows, fixed_starts, deadlines = day.windows, day.fixed, day.deadline
     for k, it in enumerate(items):
         ts[k], locs[k], pend[k] = t, loc, pending
         if parts_day:
@@ -176,20 +210,36 @@ def schedule(day: Day, sh: int, items: list[int], stops: Stops = NO_STOPS) -> Sc
             pending = (*pending, -1 - it)
             loads.append(tuple(current))
             continue
-        ready, begin = _visit(day, sh, t, loc, it, pending, stops)
-        if ready is None or begin is None:
-            feasible = False
-            ready = t if ready is None else ready
-            begin = ready
+        if it >= 0:  # a job: the common case, written out
+            to = places[it]
+            ready: int | None = t + dur(loc, to) if not pending else _leg(day, sh, t, loc, to, pending)
+            if ready is None:
+                feasible, ready, begin = False, t, t
+            elif windows[it] or fixed_starts[it] is not None:
+                opened = _begin(day, it, ready)
+                if opened is None:
+                    feasible, begin = False, ready
+                else:
+                    begin = opened
+            else:
+                begin = ready
+            service = services[it]
+        else:
+            ready, opened = _visit(day, sh, t, loc, it, pending, stops)
+            if ready is None or opened is None:
+                feasible = False
+                ready = t if ready is None else ready
+                opened = ready
+            begin, to, service = opened, _place(day, it, stops), _service(day, it, stops)
         if first_wait is None:
             first_wait = begin - ready if not pending else 0
-        to = _place(day, it, stops)
+        readies[k], begins[k] = ready, begin
+        latest[k] = _latest(day, it, begin, stops)
         arc += cost(loc, to)
-        t, loc, pending = begin + _service(day, it, stops), to, NO_BREAKS
+        t, loc, pending = begin + service, to, NO_BREAKS
         ends[k] = t
-        sid = stop_of(it)
-        if sid is not None:
-            stop = stops[sid]
+        if it < 0:
+            stop = stops[DEPOT_BASE - it]
             arc += day.depots[stop.depot].service
             later = set(items[k + 1 :])
             if not stop.jobs or not set(stop.jobs) <= later:
@@ -198,15 +248,20 @@ def schedule(day: Day, sh: int, items: list[int], stops: Stops = NO_STOPS) -> Sc
                 for part, qty in day.parts[served]:
                     van[part] = van.get(part, 0) + qty
                 on_board |= day.tools[served]
-            stops_so_far = (*stops_so_far, sid)
+            stops_so_far = (*stops_so_far, DEPOT_BASE - it)
             loads.append(tuple(current))
             continue
-        if day.too_late(it, begin):
-            feasible = False
-        lc = day.late_cost(it, begin)
-        on_time[k] = lc == 0
-        late += lc
-        moved += day.moved_cost(it, sh)
+        deadline = deadlines[it]
+        if deadline is not None:
+            if day.too_late(it, begin):
+                feasible = False
+            lc = day.late_cost(it, begin)
+            on_time[k] = lc == 0
+            if lc == 0 or day.hard_deadlines:
+                latest[k] = min(latest[k], deadline)  # a promise kept stays kept
+            late += lc
+        if day.stability_cost:
+            moved += day.moved_cost(it, sh)
         if parts_day:
             for part, qty in day.parts[it]:
                 left = van.get(part, 0) - qty
@@ -216,7 +271,8 @@ def schedule(day: Day, sh: int, items: list[int], stops: Stops = NO_STOPS) -> Sc
             if not day.tools[it] <= on_board:
                 feasible = False
         if dims:
-            current = [current[d] + day.pickup[it][d] - day.delivery[it][d] for d in range(dims)]
+            pickup, delivery = day.pickup[it], day.delivery[it]
+            current = [current[d] + pickup[d] - delivery[d] for d in range(dims)]
         loads.append(tuple(current))
     ts[n], locs[n], pend[n] = t, loc, pending
     home = _leg(day, sh, t, loc, shift.end, pending)
@@ -262,6 +318,36 @@ def schedule(day: Day, sh: int, items: list[int], stops: Stops = NO_STOPS) -> Sc
         elif it <= DEPOT_BASE:
             upcoming = day.depots[stops[DEPOT_BASE - it].depot].location
         next_loc[k] = upcoming
+    # Savelsbergh's forward slack: a delay d in item k's readiness is absorbed by its wait,
+    # the rest must fit before its latest begin and be absorbed further on. A lunch on the
+    # leg after it (one break with one window: it starts at the later of the driving done and
+    # its window's start, `solver.timing.ready_after`) absorbs its own wait and must start by
+    # its window's end; anything more complex on a leg stops the recurrence (callers re-time).
+    slack = [0] * (n + 1)
+    exact = [False] * (n + 1)
+    after_slack, after_ready, after_exact = shift.close_at - home, home, True  # home: after the last
+    between: list[int] = []  # breaks on the leg from item k to the next job or stop
+    for k in range(n - 1, -1, -1):
+        if readies[k] < 0:
+            between.append(-1 - items[k])
+            continue
+        begin = begins[k]
+        tail_exact = after_exact
+        if not between:
+            tail = after_slack
+        else:
+            lunch = shift.breaks[between[0]]
+            if len(between) == 1 and len(lunch.time_windows) == 1:
+                window = lunch.time_windows[0]
+                drive = 0 if next_loc[k + 1] is None else dur(locs[k + 1], next_loc[k + 1])  # type: ignore[arg-type]
+                wait = after_ready - lunch.duration - ends[k] - drive
+                tail = min(window.end - ends[k], wait + after_slack)
+            else:
+                tail, tail_exact = 0, False
+        slack[k] = begin - readies[k] + min(latest[k] - begin, tail)
+        own = items[k] < 0 or day.fixed[items[k]] is not None or not _later_window(day, items[k], begin)
+        exact[k] = own and tail_exact
+        after_slack, after_ready, after_exact, between = slack[k], readies[k], exact[k], []
     span = 0
     if jobs:
         span = home - (shift.open_at + (first_wait or 0))
@@ -279,6 +365,10 @@ def schedule(day: Day, sh: int, items: list[int], stops: Stops = NO_STOPS) -> Sc
         spare,
         tools_at,
         made,
+        readies,
+        slack,
+        exact,
+        [0 if b is None else cost(a, b) for a, b in zip(locs, next_loc, strict=True)],
         jobs,
         arc,
         late,
@@ -318,6 +408,31 @@ def _suffix_ok(
             return True  # the delay is absorbed: the rest runs as before or earlier
     home = _leg(day, sh, t, loc, day.shifts[sh].end, pending)
     return home is not None and home <= day.shifts[sh].close_at
+
+
+def _fast_ok(day: Day, sh: int, items: list[int], s: Schedule, k: int, t: int, loc: int) -> bool | None:
+    """`_suffix_ok` in O(1) from the forward slack where it can tell (None where it cannot):
+    does the route from item ``k`` on keep its rules resumed at ``t`` from ``loc``?"""
+    n = len(items)
+    shift = day.shifts[sh]
+    if k == n:
+        return t + (0 if shift.end is None else day.dur(loc, shift.end)) <= shift.close_at
+    target = s.next_loc[k]
+    drive = 0 if target is None else day.dur(loc, target)
+    ready = s.ready[k]
+    if ready >= 0:
+        return True if t + drive - ready <= s.slack[k] else (False if s.exact[k] else None)
+    if k + 1 < n and s.ready[k + 1] < 0:
+        return None  # two breaks in a row
+    lunch = shift.breaks[-1 - items[k]]
+    if len(lunch.time_windows) != 1:
+        return None
+    if t > lunch.time_windows[0].end:
+        return False
+    after = max(t + drive, lunch.time_windows[0].start) + lunch.duration
+    if k + 1 == n:
+        return after <= shift.close_at
+    return True if after - s.ready[k + 1] <= s.slack[k + 1] else (False if s.exact[k + 1] else None)
 
 
 def _fits_load(day: Day, sh: int, s: Schedule, j: int, k: int) -> bool:
@@ -386,16 +501,21 @@ def best_insertion(
         )
         via = (None, *fresh)
     gaps = []
-    for k in range(len(items) + 1):
-        prev, nxt = s.loc[k], s.next_loc[k]
-        back = cost(to, nxt) - cost(prev, nxt) if nxt is not None else 0
-        for d in via:
-            if d is None:
-                added = cost(prev, to) + back
-            else:
-                place = day.depots[d].location
-                added = cost(prev, place) + day.depots[d].service + cost(place, to) + back
-            gaps.append((added, k, -1 if d is None else d))
+    direct = s.direct
+    if not needs:
+        for k, (prev, nxt) in enumerate(zip(s.loc, s.next_loc, strict=True)):
+            back = cost(to, nxt) - direct[k] if nxt is not None else 0
+            gaps.append((cost(prev, to) + back, k, -1))
+    else:
+        for k, (prev, nxt) in enumerate(zip(s.loc, s.next_loc, strict=True)):
+            back = cost(to, nxt) - direct[k] if nxt is not None else 0
+            for d in via:
+                if d is None:
+                    added = cost(prev, to) + back
+                else:
+                    place = day.depots[d].location
+                    added = cost(prev, place) + day.depots[d].service + cost(place, to) + back
+                gaps.append((added, k, -1 if d is None else d))
     gaps.sort()
     best: Insertion | None = None
     found = 0
@@ -425,7 +545,11 @@ def best_insertion(
             continue
         if day.dims and not _fits_load(day, sh, s, j, k):
             continue
-        if not _suffix_ok(day, sh, items, s, k, begin + day.service[j], to, stops):
+        t = begin + day.service[j]
+        ok = _fast_ok(day, sh, items, s, k, t, to)
+        if ok is None:
+            ok = _suffix_ok(day, sh, items, s, k, t, to, stops)
+        if not ok:
             continue
         score = added + day.late_cost(j, begin) + moved
         if best is None or score < best.score:

@@ -187,3 +187,34 @@ def test_the_search_builds_a_plan_when_the_model_found_none(day_plan: tuple[Prob
     solution = improve(problem, nothing, SolveParams(), iterations=50, seed=1)
     assert_valid(problem, solution)
     assert solution.summary.assigned >= 0.8 * start.summary.assigned
+
+
+@pytest.mark.parametrize("which", ["day_plan", "solomon", "parts_plan"])
+def test_the_slack_shortcut_agrees_with_re_timing_the_rest_of_the_route(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    """Insertion decides most places from the forward slack (`routes._fast_ok`); wherever it
+    answers, re-timing the rest of the route (`routes._suffix_ok`) must give the same answer,
+    at every gap of every route, resumed at times from early to hopeless."""
+    from solver.search.routes import _fast_ok, _suffix_ok
+
+    problem, start = request.getfixturevalue(which)
+    params = SolveParams(arc_cost=ArcCost.DISTANCE) if which == "solomon" else SolveParams()
+    day = Day(problem, params)
+    state = Search(day, seed=3).run(initial_state(day, start), iterations=20)
+    answered = both = 0
+    for sh, items in enumerate(state.routes):
+        sched = state.scheds[sh]
+        if not sched.feasible or not items:
+            continue
+        for k in range(len(items) + 1):
+            for j in day.neighbours[0][:4]:
+                for shift_by in (-3600, 0, 600, 1800, 7200, 36000):
+                    t = sched.t[k] + shift_by
+                    fast = _fast_ok(day, sh, items, sched, k, t, day.loc[j])
+                    slow = _suffix_ok(day, sh, items, sched, k, t, day.loc[j], state.stops)
+                    if fast is not None:
+                        answered += 1
+                        both += slow
+                        assert fast == slow, (sh, k, j, shift_by)
+    assert answered and both  # the shortcut answered, and some places were feasible
