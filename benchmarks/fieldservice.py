@@ -72,12 +72,15 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def _work(solver: str, problem: Problem, time_limit: float, vroom_timeout: float | None = None) -> Run:
-    """Runs in a fresh process: solve once, report wall time and this process's peak memory."""
+def _work(
+    solver: str, problem: Problem, time_limit: float, vroom_timeout: float | None = None, workers: int = 1
+) -> Run:
+    """Runs in a fresh process: solve once, report wall time and this process's peak memory
+    (with ``workers`` > 1, that of the first chain's process: each other chain has its own)."""
     base = _rss_mb()
     started = time.monotonic()
     if solver == "ours":
-        solution = solve(problem, SolveParams(time_limit=time_limit))
+        solution = solve(problem, SolveParams(time_limit=time_limit, workers=workers))
         first = solution.search_log[0][0] if solution.search_log else None
     else:
         solution = to_solution(problem, solve_vroom(problem, timeout=vroom_timeout))
@@ -86,10 +89,12 @@ def _work(solver: str, problem: Problem, time_limit: float, vroom_timeout: float
     return Run(solution=solution, wall_s=wall, first_solution_s=first, base_mb=base, peak_mb=_rss_mb())
 
 
-def run_isolated(solver: str, problem: Problem, time_limit: float, vroom_timeout: float | None = None) -> Run:
+def run_isolated(
+    solver: str, problem: Problem, time_limit: float, vroom_timeout: float | None = None, workers: int = 1
+) -> Run:
     """`_work` in a fresh interpreter (spawn), so ``ru_maxrss`` is this solver's alone."""
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-        return pool.submit(_work, solver, problem, time_limit, vroom_timeout).result()
+        return pool.submit(_work, solver, problem, time_limit, vroom_timeout, workers).result()
 
 
 def evaluate(problem: Problem, solver: str, run: Run) -> Row:
@@ -125,12 +130,14 @@ def run(
     time_limit: float,
     oversubscribed: bool,
     vroom_timeout: float | None = None,
+    workers: int = 1,
 ) -> list[Row]:
     rows = []
     for n in sizes:
         problem = field_service_day(n, engineers_for(n, oversubscribed), seed=SEED)
         for solver in solvers:
-            rows.append(evaluate(problem, solver, run_isolated(solver, problem, time_limit, vroom_timeout)))
+            run_ = run_isolated(solver, problem, time_limit, vroom_timeout, workers)
+            rows.append(evaluate(problem, solver, run_))
             print(_line(rows[-1]), flush=True)
     return rows
 
@@ -204,14 +211,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument(
         "--vroom-timeout", type=float, help="cap VROOM's search (default: none; it took ~100 s at 500 jobs)"
     )
+    ap.add_argument("--workers", type=int, default=1, help="our search chains (VROOM runs on one thread)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--markdown", action="store_true")
     args = ap.parse_args(argv)
-    rows = run(args.sizes, args.solvers, args.time_limit, args.oversubscribed, args.vroom_timeout)
+    rows = run(
+        args.sizes, args.solvers, args.time_limit, args.oversubscribed, args.vroom_timeout, args.workers
+    )
     notes = vroom_caveats(field_service_day(min(args.sizes), seed=SEED)) if "vroom" in args.solvers else []
     meta = {
         "time_limit": args.time_limit,
         "vroom_timeout": args.vroom_timeout,
+        "workers": args.workers,
         "engineers": {n: engineers_for(n, args.oversubscribed) for n in args.sizes},
         "seed": SEED,
         "machine": {"platform": platform.platform(), "python": platform.python_version()},
