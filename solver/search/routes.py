@@ -70,7 +70,7 @@ class Schedule:
     spare: list[dict[str, int]]  # per part, the least the van holds from gap k on (parts days)
     tools_before: list[frozenset[str]]  # tools on board at gap k (parts days)
     stops_before: list[tuple[int, ...]]  # stop ids before gap k (parts days)
-    ready: list[int]  # when item k could begin (arrival, after the leg's breaks); -1 for a break
+    ready: list[int]  # when item k could begin (arrival, after the leg's breaks); 0 for a break
     slack: list[int]  # how much later item k may become ready with the rest still keeping its rules
     exact: list[bool]  # no more than ``slack[k]`` either (else a later window or a break may allow more)
     direct: list[int]  # arc cost from before gap k to the place after it (0 to an open end)
@@ -175,7 +175,7 @@ def schedule(day: Day, sh: int, items: list[int], stops: Stops = NO_STOPS) -> Sc
     ts, locs = [0] * (n + 1), [0] * (n + 1)
     pend: list[Pending] = [NO_BREAKS] * (n + 1)
     ends, on_time = [-1] * n, [True] * n
-    readies, latest = [-1] * n, [-1] * n  # latest: the latest begin item k's rules allow
+    readies, latest = [0] * n, [0] * n  # latest: the latest begin item k's rules allow
     t, loc, pending = shift.open_at, shift.start, NO_BREAKS
     feasible = True
     arc = late = moved = jobs = 0
@@ -197,7 +197,7 @@ def schedule(day: Day, sh: int, items: list[int], stops: Stops = NO_STOPS) -> Sc
     tools_at: list[frozenset[str]] = []
     made: list[tuple[int, ...]] = []
     stops_so_far: tuple[int, ...] = ()
-    begins = [-1] * n
+    begins = [0] * n
     dur, places, services = day.dur, day.loc, day.service
     windows, fixed_starts, deadlines = day.windows, day.fixed, day.deadline
     for k, it in enumerate(items):
@@ -328,7 +328,7 @@ def schedule(day: Day, sh: int, items: list[int], stops: Stops = NO_STOPS) -> Sc
     after_slack, after_ready, after_exact = shift.close_at - home, home, True  # home: after the last
     between: list[int] = []  # breaks on the leg from item k to the next job or stop
     for k in range(n - 1, -1, -1):
-        if readies[k] < 0:
+        if DEPOT_BASE < items[k] < 0:
             between.append(-1 - items[k])
             continue
         begin = begins[k]
@@ -419,12 +419,12 @@ def _fast_ok(day: Day, sh: int, items: list[int], s: Schedule, k: int, t: int, l
         return t + (0 if shift.end is None else day.dur(loc, shift.end)) <= shift.close_at
     target = s.next_loc[k]
     drive = 0 if target is None else day.dur(loc, target)
-    ready = s.ready[k]
-    if ready >= 0:
-        return True if t + drive - ready <= s.slack[k] else (False if s.exact[k] else None)
-    if k + 1 < n and s.ready[k + 1] < 0:
+    it = items[k]
+    if not DEPOT_BASE < it < 0:  # a job or a depot stop
+        return True if t + drive - s.ready[k] <= s.slack[k] else (False if s.exact[k] else None)
+    if k + 1 < n and DEPOT_BASE < items[k + 1] < 0:
         return None  # two breaks in a row
-    lunch = shift.breaks[-1 - items[k]]
+    lunch = shift.breaks[-1 - it]
     if len(lunch.time_windows) != 1:
         return None
     if t > lunch.time_windows[0].end:
