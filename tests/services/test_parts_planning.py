@@ -16,22 +16,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch import models as m
 from dispatch import van_stock
-from dispatch.demo import DEMO_DATA
 from dispatch.errors import ConflictError
-from dispatch.importer import import_directory
 from dispatch.planning import create_run, load_day, publish, run_plan, territory_by_code
 from dispatch.users import Principal
 from solver import Reason, SolveParams, StepType, check, solve
 
 DAY = date(2026, 11, 24)
 FAST = SolveParams(time_limit=3, stall_time=1.0)
-
-
-@pytest.fixture
-def demo(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
-    with sessions.begin() as s:
-        import_directory(s, DEMO_DATA)
-    return sessions
 
 
 def _planned(sessions: sessionmaker[Session], database_url: str) -> int:

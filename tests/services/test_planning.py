@@ -10,19 +10,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch import models as m
 from dispatch import planning
-from dispatch.demo import DEMO_DATA
-from dispatch.importer import import_directory
 from dispatch.planning import create_run, load_day, run_plan, territory_by_code
 from solver import CheckReport
 
 DAY = date(2026, 11, 24)
-
-
-@pytest.fixture
-def demo(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
-    with sessions.begin() as s:
-        import_directory(s, DEMO_DATA)
-    return sessions
 
 
 def _queue(sessions: sessionmaker[Session], code: str = "SZ") -> str:

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch import models as m
 from dispatch.db import make_engine, session_factory
-from dispatch.demo import DEMO_DATA
 from dispatch.errors import ConflictError
 from dispatch.exporter import export_directory
 from dispatch.importer import import_directory
@@ -19,13 +18,6 @@ from dispatch.migrate import upgrade
 from dispatch.planning import create_run, publish, run_plan, territory_by_code
 
 DAY = date(2026, 11, 24)
-
-
-@pytest.fixture
-def demo(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
-    with sessions.begin() as s:
-        import_directory(s, DEMO_DATA)
-    return sessions
 
 
 def _plan(sessions: sessionmaker[Session], url: str, seconds: float = 1) -> int:
